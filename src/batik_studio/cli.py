@@ -1,0 +1,35 @@
+"""The ``batik`` command: thin adapters that parse arguments, call the library and print."""
+
+from __future__ import annotations
+
+import typer
+
+from batik_studio import __version__
+
+app = typer.Typer(
+    help="Batik Studio: recognise batik motifs from photos and optimise CNC batik-tulis drawing order.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+toolpath_app = typer.Typer(
+    help="Re-order the strokes of a CNC drawing (G-code or SVG) so the pen travels less.",
+    no_args_is_help=True,
+)
+app.add_typer(toolpath_app, name="toolpath")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"batik-studio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Batik Studio command line."""
+
+
+if __name__ == "__main__":
+    app()

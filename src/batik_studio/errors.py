@@ -1,0 +1,24 @@
+"""The project's own exception classes; the CLI and the app turn them into messages exactly once."""
+
+
+class BatikError(Exception):
+    """Base class of every error Batik Studio reports to a user."""
+
+
+class InputError(BatikError):
+    """A user-supplied file or value cannot be used (names the file, line or element and what is allowed)."""
+
+
+class DrawingError(InputError):
+    """A drawing (G-code or SVG) cannot be read, or holds nothing to draw."""
+
+
+class ImageError(InputError):
+    """A file is not a usable image (not an image, truncated, too large)."""
+
+
+class ModelError(BatikError):
+    """A model folder is missing, incomplete or inconsistent."""
+
+
+__all__ = ["BatikError", "DrawingError", "ImageError", "InputError", "ModelError"]
