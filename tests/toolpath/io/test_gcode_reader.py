@@ -156,3 +156,10 @@ def test_dot_is_a_one_point_segment(tmp_path):
     drawing = read_drawing(tmp_path / "dot.gcode").drawing
     assert [p.tolist() for p in drawing.paths] == [[[3.0, 4.0]]]
     assert drawing.draw_mm == 0.0
+
+
+def test_comment_forms_and_lowercase(tmp_path):
+    """Nested and trailing comments, lowercase words and words without spaces are read."""
+    text = "g21 (mm (metric))\nG0Z5;up\nG0 X1 Y1\ng1z-1 F100 ( down )\nG1X4Y5\nG0 Z5\n"
+    (tmp_path / "forms.gcode").write_text(text)
+    assert read_drawing(tmp_path / "forms.gcode").drawing.paths[0].tolist() == [[1.0, 1.0], [4.0, 5.0]]

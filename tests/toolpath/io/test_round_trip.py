@@ -101,13 +101,15 @@ polyline = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paths=st.lists(polyline, min_size=1, max_size=12), seed=st.integers(0, 2**16), close=st.booleans())
 def test_random_polyline_drawings_survive(paths, seed, close, tmp_path):
-    """Random polyline drawings in a random order and direction come back as the same strokes."""
+    """Random polyline drawings in a random order, direction and loop entry come back as the same strokes."""
     arrays = [np.array(p, float) for p in paths]
     if close:
         arrays = [np.vstack([a, a[:1]]) if len(a) >= 2 else a for a in arrays]
     document = Document(Drawing(tuple(arrays)), Path("random.svg"), "svg")
     rng = np.random.default_rng(seed)
-    order = Order(rng.permutation(len(arrays)), rng.random(len(arrays)) < 0.5)
+    sizes = np.array([len(a) for a in arrays])
+    entry = np.where(document.drawing.closed, rng.integers(0, np.maximum(sizes - 1, 1)), 0)
+    order = Order(rng.permutation(len(arrays)), rng.random(len(arrays)) < 0.5, entry_vertex=entry)
     again = read_drawing(write_gcode(document, order, tmp_path / "random.gcode"))
     assert_same_strokes(document, order, again)
 

@@ -15,6 +15,7 @@ coordinates (``G90``, restored to ``G91`` before the footer if the input was rel
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ ARC_RADIUS_REL_TOL = 0.001
 
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 _PAREN_COMMENT = re.compile(r"\([^()]*\)")
+_SPACE = re.compile(r"\s+")
 _LINE_NUMBER = re.compile(r"^\s*[Nn]\s*\d+\s*")
 _LETTERS_IGNORED = set("NOSTPDHLQK")
 _LETTERS_AXES = set("XYZIJRF")
@@ -52,20 +54,34 @@ def _fail(source: Path, number: int, message: str) -> DrawingError:
 
 
 def _strip_comments(raw: str, source: Path, number: int) -> str:
-    code = _PAREN_COMMENT.sub(" ", raw).split(";", 1)[0]
+    code = raw
+    while "(" in code and _PAREN_COMMENT.search(code):
+        code = _PAREN_COMMENT.sub(" ", code)
+    code = code.split(";", 1)[0]
     if "(" in code or ")" in code:
         raise _fail(source, number, f"unclosed comment in {raw.strip()!r}")
     code = code.strip().upper()
     return code[1:].strip() if code.startswith("/") else code
 
 
-def _parse_words(code: str, source: Path, number: int) -> list[tuple[str, float]]:
-    words = [(m.group(1), float(m.group(2))) for m in _WORD.finditer(code)]
+@functools.lru_cache(maxsize=4096)
+def _words_of(code: str) -> tuple[tuple[str, float], ...] | None:
+    """The (letter, value) words of a comment-free line, or None if anything else is in it (pen lines repeat)."""
+    found = _WORD.findall(code)
+    if sum(len(letter) + len(number_text) for letter, number_text in found) != len(_SPACE.sub("", code)):
+        return None
+    return tuple((letter, float(number_text)) for letter, number_text in found)
+
+
+def _parse_words(code: str, source: Path, number: int) -> tuple[tuple[str, float], ...]:
+    words = _words_of(code)
+    if words is not None:
+        return words
     rest = _WORD.sub("", code).strip()
     if rest:
         hint = " (truncated file?)" if re.fullmatch(r"[A-Z]", rest) else ""
         raise _fail(source, number, f"not G-code: cannot read {rest[:40]!r} in {code[:60]!r}{hint}")
-    return words
+    raise _fail(source, number, f"not G-code: {code[:60]!r}")
 
 
 def _command_words(command: str) -> frozenset[tuple[str, float]]:
@@ -145,7 +161,7 @@ class _OpenStroke:
     start_z: float | None
     pen_down: list[str]
     moves: list[Move] = field(default_factory=list)
-    points: list[np.ndarray] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)
 
 
 def read_gcode_lines(
@@ -156,7 +172,7 @@ def read_gcode_lines(
     up_words = _command_words(pen.up_command) if pen.up_command else None
     scale = 1.0
     relative = False
-    position = np.zeros(2)
+    position = (0.0, 0.0)
     z: float | None = None
     motion: int | None = None
     feed: float | None = None
@@ -175,8 +191,7 @@ def read_gcode_lines(
     def close_stroke() -> None:
         nonlocal current
         assert current is not None
-        points = np.concatenate([np.array([current.start]), *current.points]) if current.points else None
-        paths.append(points if points is not None else np.array([current.start]))
+        paths.append(np.array([current.start, *current.points], dtype=np.float64))
         strokes.append(Stroke(current.start, current.start_z, tuple(current.moves), tuple(current.pen_down)))
         current = None
 
@@ -224,7 +239,7 @@ def read_gcode_lines(
         if homing:
             if down:
                 raise _fail(source, number, "G28/G30 homing with the pen down")
-            position = np.zeros(2)
+            position = (0.0, 0.0)
             continue
         target_z = z
         if "Z" in values:
@@ -238,10 +253,14 @@ def read_gcode_lines(
         moves_xy = "X" in values or "Y" in values or (is_arc and ("I" in values or "J" in values or "R" in values))
         if moves_xy and motion is None:
             raise _fail(source, number, "coordinates without a motion command (G0, G1, G2 or G3)")
-        target = position.copy()
-        for axis, letter in enumerate("XY"):
-            if letter in values:
-                target[axis] = values[letter] * scale + (position[axis] if relative else 0.0)
+        target = position
+        if "X" in values or "Y" in values:
+            tx, ty = position
+            if "X" in values:
+                tx = values["X"] * scale + (tx if relative else 0.0)
+            if "Y" in values:
+                ty = values["Y"] * scale + (ty if relative else 0.0)
+            target = (tx, ty)
 
         if down_after and not down:
             if stroke_scale is not None and scale != stroke_scale:
@@ -257,7 +276,7 @@ def read_gcode_lines(
                 pen_down = [pen.down_command]
             else:
                 pen_down = [f"G1 Z{_fmt(target_z / scale)}" + (f" F{_fmt(feed)}" if feed is not None else "")]
-            current = _OpenStroke((float(position[0]), float(position[1])), z if moves_xy else target_z, pen_down)
+            current = _OpenStroke(position, z if moves_xy else target_z, pen_down)
             last_stroke_line = index
         elif down_after and current is not None and not moves_xy and not current.moves:
             relative_z = relative and "Z" in values
@@ -270,18 +289,19 @@ def read_gcode_lines(
                 assert current is not None
                 if is_arc:
                     clockwise = motion == 2
+                    here, there = np.array(position), np.array(target)
                     if "R" in values:
                         if "I" in values or "J" in values:
                             raise _fail(source, number, "an arc takes either R or I/J, not both")
                         radius = values["R"] * scale
-                        center = _arc_center_from_radius(position, target, radius, clockwise, source, number)
+                        center = _arc_center_from_radius(here, there, radius, clockwise, source, number)
                     else:
                         if "I" not in values and "J" not in values:
                             raise _fail(source, number, "an arc (G2/G3) needs I/J or R")
                         radius = None
-                        center = position + np.array([values.get("I", 0.0), values.get("J", 0.0)]) * scale
-                    r0 = float(np.hypot(*(position - center)))
-                    r1 = float(np.hypot(*(target - center)))
+                        center = here + np.array([values.get("I", 0.0), values.get("J", 0.0)]) * scale
+                    r0 = float(np.hypot(*(here - center)))
+                    r1 = float(np.hypot(*(there - center)))
                     if abs(r0 - r1) > ARC_RADIUS_TOL_MM and abs(r0 - r1) > ARC_RADIUS_REL_TOL * max(r0, r1):
                         raise _fail(
                             source,
@@ -289,10 +309,11 @@ def read_gcode_lines(
                             f"arc radius is {r0:.4f} mm at the start but {r1:.4f} mm at the end "
                             f"(allowed difference {ARC_RADIUS_TOL_MM} mm or {ARC_RADIUS_REL_TOL:.1%})",
                         )
-                    points = flatten_arc(position, target, center, clockwise, tolerance_mm)
+                    points = flatten_arc(here, there, center, clockwise, tolerance_mm)
+                    current.points.extend(map(tuple, points.tolist()))
                     move = Move(
                         motion,
-                        (float(target[0]), float(target[1])),
+                        target,
                         target_z,
                         feed,
                         (float(center[0]), float(center[1])),
@@ -300,10 +321,9 @@ def read_gcode_lines(
                         len(points),
                     )
                 else:
-                    points = target[None, :].copy()
-                    move = Move(motion, (float(target[0]), float(target[1])), target_z, feed)
+                    current.points.append(target)
+                    move = Move(motion, target, target_z, feed)
                 current.moves.append(move)
-                current.points.append(points)
                 last_stroke_line = index
             elif first_down is None and {letter for letter, _ in words} <= {"G", "N", "X", "Y", "Z", "F"}:
                 dropped.add(index)
