@@ -325,7 +325,9 @@ def read_gcode_lines(
                     move = Move(motion, target, target_z, feed)
                 current.moves.append(move)
                 last_stroke_line = index
-            elif first_down is None and {letter for letter, _ in words} <= {"G", "N", "X", "Y", "Z", "F"}:
+            elif first_down is None and all(
+                letter in "NXYZIJRF" or (letter == "G" and value in (0.0, 1.0, 2.0, 3.0)) for letter, value in words
+            ):
                 dropped.add(index)
             position = target
         z = target_z
