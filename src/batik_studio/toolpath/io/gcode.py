@@ -39,6 +39,9 @@ from batik_studio.toolpath.model import Drawing, Order, oriented_path
 ARC_RADIUS_TOL_MM = 0.05
 ARC_RADIUS_REL_TOL = 0.001
 
+#: No arc is cut into more chords than this, whatever the tolerance.
+_MAX_ARC_POINTS = 100_000
+
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 _PAREN_COMMENT = re.compile(r"\([^()]*\)")
 _SPACE = re.compile(r"\s+")
@@ -146,7 +149,7 @@ def flatten_arc(
         count = 1 if not full_turn else 4
     else:
         step = 2 * math.acos(max(1 - tolerance_mm / radius, -1.0))
-        count = max(1, math.ceil(abs(sweep) / step - 1e-9))
+        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS)
     t = np.arange(1, count + 1, dtype=np.float64) / count
     angles = a0 + sweep * t
     radii = r0 + (r1 - r0) * t
