@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batik_studio.toolpath.io import Document, PenSettings, read_drawing, write_gcode
+from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, read_drawing, write_gcode
 from batik_studio.toolpath.model import Drawing, Order, oriented_path, travel_mm
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from tests.toolpath.shared import DATA, shared_files
@@ -144,4 +144,16 @@ def test_random_arc_programs_survive(strokes, seed, tmp_path):
     n = len(document.drawing)
     order = Order(rng.permutation(n), rng.random(n) < 0.5)
     again = read_drawing(write_gcode(document, order, tmp_path / "out.gcode"))
+    assert_same_strokes(document, order, again)
+
+
+def test_pen_lines_can_be_replaced(tmp_path):
+    """GcodeSettings pen lines replace the input's own, and the result reads back with those pen commands."""
+    document = read_drawing(DATA / "gcode" / "inch_units.gcode")
+    order = Order(np.array([1, 0]), np.array([True, False]))
+    settings = GcodeSettings(pen_up="M5 (lift)", pen_down="M3 (lower)")
+    written = write_gcode(document, order, tmp_path / "out.gcode", settings=settings)
+    lines = written.read_text().splitlines()
+    assert lines.count("M3 (lower)") == 2 and lines.count("M5 (lift)") == 2
+    again = read_drawing(written, pen=PenSettings(down_command="M3", up_command="M5"))
     assert_same_strokes(document, order, again)
