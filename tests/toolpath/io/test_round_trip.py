@@ -154,6 +154,6 @@ def test_pen_lines_can_be_replaced(tmp_path):
     settings = GcodeSettings(pen_up="M5 (lift)", pen_down="M3 (lower)")
     written = write_gcode(document, order, tmp_path / "out.gcode", settings=settings)
     lines = written.read_text().splitlines()
-    assert lines.count("M3 (lower)") == 2 and lines.count("M5 (lift)") == 2
+    assert lines.count("M3 (lower)") == 2 and lines.count("M5 (lift)") == 3
     again = read_drawing(written, pen=PenSettings(down_command="M3", up_command="M5"))
     assert_same_strokes(document, order, again)

@@ -9,8 +9,10 @@ the same sweep).
 
 Lines before the first stroke (the header) and after the last one (the footer) are copied verbatim, except
 pen-up XY travel moves in the header, which the writer replaces by its own travel moves. Lines between strokes
-(travel moves, comments) are not copied. The body is written in the units of the strokes and in absolute
-coordinates (``G90``, restored to ``G91`` before the footer if the input was relative there).
+(travel moves, comments) are not copied. Before every stroke the writer lifts the pen, travels to the stroke's
+start and lowers the pen; after the last stroke it lifts the pen once more before the footer. The body is written
+in the units of the strokes and in absolute coordinates (``G90``, restored to ``G91`` before the footer if the
+input was relative there).
 """
 
 from __future__ import annotations
@@ -488,6 +490,7 @@ def gcode_program_lines(
         lines.append(f"G0 X{_fmt(x / scale)} Y{_fmt(y / scale)}")
         lines.extend([pen_down] if pen_down is not None else stroke.pen_down)
         lines.extend(_stroke_lines(stroke, scale))
+    lines.append(up)
     if program.footer_relative:
         lines.append("G91 (relative coordinates again, as in the input)")
     lines.extend(program.footer)
