@@ -14,9 +14,11 @@ from batik_studio.toolpath.bounds import lower_bound
 from batik_studio.toolpath.model import DEFAULT_DRAW_FEED_MM_MIN, DEFAULT_RAPID_FEED_MM_MIN, Drawing, measure
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver
 from batik_studio.toolpath.solvers.best import BestSolver
+from batik_studio.toolpath.solvers.greedy import GreedySolver
 
 SOLVERS: dict[str, Callable[..., Solver]] = {
     "best": BestSolver,
+    "greedy": GreedySolver,
 }
 
 
