@@ -12,6 +12,7 @@ for the final sequence. The result is never worse than the nearest-neighbour ord
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import fast_tsp
 import numpy as np
@@ -19,7 +20,13 @@ import numpy as np
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph, order_from_tour, tour_from_order
 from batik_studio.toolpath.solvers.base import Progress, SolveOptions
-from batik_studio.toolpath.solvers.local_search import best_entries, greedy_tour, improve_tour, neighbours
+from batik_studio.toolpath.solvers.greedy import GreedySolver
+from batik_studio.toolpath.solvers.local_search import (
+    best_entries,
+    improve_tour,
+    neighbours,
+    perturb_and_improve,
+)
 
 #: Largest value fast-tsp accepts in its distance matrix.
 _UINT16_MAX = 65_535
@@ -42,7 +49,9 @@ def integer_matrix(graph: SegmentGraph) -> np.ndarray:
     matrix = np.empty((size, size), dtype=np.uint16)
     rows = 2048
     for first in range(0, size, rows):
-        block = np.hypot(xy[first : first + rows, None, 0] - xy[None, :, 0], xy[first : first + rows, None, 1] - xy[None, :, 1])
+        block = np.hypot(
+            xy[first : first + rows, None, 0] - xy[None, :, 0], xy[first : first + rows, None, 1] - xy[None, :, 1]
+        )
         matrix[first : first + rows] = np.rint(block * scale).astype(np.uint16) + _FORCED_OFFSET
     if graph.dummy >= 0:
         matrix[graph.dummy, :] = _FORCED_OFFSET
@@ -74,16 +83,19 @@ class BestSolver:
         started = time.perf_counter()
         if len(drawing) == 0:
             return Order.identity(0)
-        graph = build_graph(drawing, return_to_origin=options.return_to_origin)
+        ret = options.return_to_origin
+        graph = build_graph(drawing, return_to_origin=ret)
         limit = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s(len(graph))
         deadline = started + limit
-        ret = options.return_to_origin
-        greedy = best_entries(drawing, order_from_tour(graph, greedy_tour(graph)), return_to_origin=ret)
-        order = self._search(drawing, graph, greedy, deadline, started, limit)
+        plain = replace(options, reloop=False)
+        start = best_entries(drawing, GreedySolver().solve(drawing, plain), return_to_origin=ret)
+        order = self._search(drawing, graph, start, deadline, limit, options.seed)
         if progress is not None:
             progress(0.9)
+        greedy = start
         if options.reloop and drawing.closed.any():
             order = self._reloop(drawing, order, ret, deadline)
+            greedy = GreedySolver().solve(drawing, options)
         if travel_mm(drawing, greedy, return_to_origin=ret) < travel_mm(drawing, order, return_to_origin=ret):
             order = greedy
         if progress is not None:
@@ -91,18 +103,19 @@ class BestSolver:
         return order
 
     def _search(
-        self, drawing: Drawing, graph: SegmentGraph, greedy: Order, deadline: float, started: float, limit: float
+        self, drawing: Drawing, graph: SegmentGraph, start: Order, deadline: float, limit: float, seed: int
     ) -> Order:
         ret = graph.dummy < 0
         lists = neighbours(graph, self.neighbours)
-        if len(graph) <= self.matrix_max_nodes and len(graph) > 3:
+        order = start
+        if 3 < len(graph) <= self.matrix_max_nodes:
             # Keep a fifth of the budget (at most 5 s) for decoding and polishing.
             budget = max(0.2, deadline - time.perf_counter() - min(5.0, 0.2 * limit))
             tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
             order = order_from_tour(graph, tour)
-        else:
-            order = greedy
         tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
+        if time.perf_counter() < deadline and len(graph) > self.matrix_max_nodes:
+            tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed)
         return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:

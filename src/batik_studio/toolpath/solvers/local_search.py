@@ -42,12 +42,18 @@ def tour_length(xy, dummy, tour):
 
 
 @njit(cache=True)
-def _reverse(tour, pos, i, j):
+def _reverse(tour, pos, i, j, state, journal):
+    """Reverse cyclic positions i..j (or the shorter complement); the journal records it for undo if asked."""
     n = len(tour)
     length = (j - i) % n + 1
     if 2 * length > n:
         i, j = (j + 1) % n, (i - 1) % n
         length = n - length
+    if state[2]:
+        if state[3] < len(journal):
+            journal[state[3], 0] = i
+            journal[state[3], 1] = j
+        state[3] += 1
     for _ in range(length // 2):
         a = tour[i]
         b = tour[j]
@@ -60,13 +66,13 @@ def _reverse(tour, pos, i, j):
 
 
 @njit(cache=True)
-def _move2(tour, pos, x1, x2, y1, y2):
+def _move2(tour, pos, x1, x2, y1, y2, state, journal):
     """Replace edges (x1, x2), (y1, y2) by (x1, y1), (x2, y2); x2 follows x1 as y2 follows y1."""
     n = len(tour)
     if tour[(pos[x1] + 1) % n] == x2:
-        _reverse(tour, pos, pos[x2], pos[y1])
+        _reverse(tour, pos, pos[x2], pos[y1], state, journal)
     else:
-        _reverse(tour, pos, pos[x1], pos[y2])
+        _reverse(tour, pos, pos[x1], pos[y2], state, journal)
 
 
 @njit(cache=True)
@@ -87,7 +93,7 @@ def _push(queue, queued, state, v):
 
 
 @njit(cache=True)
-def _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, t1):
+def _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, t1):
     for side in range(2):
         forward = side == 0
         t2 = _step(tour, pos, t1, forward)
@@ -106,7 +112,8 @@ def _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, t1):
                 continue
             gain = g1 + _dist(xy, dummy, t3, t4) - _dist(xy, dummy, t4, t1)
             if gain > EPS_MM:
-                _move2(tour, pos, t2, t1, t3, t4)
+                _move2(tour, pos, t2, t1, t3, t4, state, journal)
+                gained[0] += gain
                 for v in (t1, t2, t3, t4):
                     _push(queue, queued, state, v)
                 return True
@@ -114,7 +121,7 @@ def _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, t1):
 
 
 @njit(cache=True)
-def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, s, max_chain):
+def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, s, max_chain):
     n = len(tour)
     for side in range(2):
         forward = side == 0
@@ -164,10 +171,11 @@ def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, s, max_c
                 if best_c1 >= 0:
                     c1 = best_c1
                     c2 = best_c2
-                    _move2(tour, pos, p, s, c1, c2)
-                    _move2(tour, pos, p, c1, nx, e)
+                    _move2(tour, pos, p, s, c1, c2, state, journal)
+                    _move2(tour, pos, p, c1, nx, e, state, journal)
                     if best_keep:
-                        _move2(tour, pos, c1, e, s, c2)
+                        _move2(tour, pos, c1, e, s, c2, state, journal)
+                    gained[0] += best
                     for v in (p, nx, s, e, c1, c2):
                         _push(queue, queued, state, v)
                     return True
@@ -179,7 +187,7 @@ def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, s, max_c
 
 
 @njit(cache=True)
-def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, max_chain, budget):
+def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, budget):
     """Pop up to ``budget`` nodes from the queue and try 2-opt then Or-opt moves at each; return moves made."""
     moves = 0
     n = len(tour)
@@ -189,10 +197,10 @@ def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, max_chain,
         state[0] = (state[0] + 1) % n
         state[1] -= 1
         queued[v] = False
-        if _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, v):
+        if _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, v):
             moves += 1
             _push(queue, queued, state, v)
-        elif _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, v, max_chain):
+        elif _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, v, max_chain):
             moves += 1
             _push(queue, queued, state, v)
     return moves
@@ -234,11 +242,135 @@ def improve_tour(
     pos[tour] = np.arange(size)
     queue = tour.copy()
     queued = np.ones(size, dtype=bool)
-    state = np.array([0, size], dtype=np.int64)
+    state = np.array([0, size, 0, 0], dtype=np.int64)
+    journal = np.zeros((1, 2), dtype=np.int64)
+    gained = np.zeros(1)
     while state[1] > 0:
-        _improve(graph.xy, graph.dummy, graph.mate, neigh, tour, pos, queue, queued, state, max_chain, 20_000)
+        _improve(
+            graph.xy,
+            graph.dummy,
+            graph.mate,
+            neigh,
+            tour,
+            pos,
+            queue,
+            queued,
+            state,
+            journal,
+            gained,
+            max_chain,
+            20_000,
+        )
         if deadline is not None and time.perf_counter() > deadline:
             break
+    return tour
+
+
+@njit(cache=True)
+def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, seeds, window):
+    """Iterated local search: one segment-swap kick per seed, local search, undo unless the tour got shorter.
+
+    A kick cuts three non-forced edges at positions a < b < c within ``window`` of a random position and swaps
+    the two paths between them (a local double bridge, which 2-opt and Or-opt moves cannot undo in one step).
+    Returns how many kicks were kept.
+    """
+    n = len(tour)
+    kept = 0
+    saved = np.empty(window + 1, dtype=np.int64)
+    for r in range(len(seeds)):
+        np.random.seed(seeds[r])
+        a = np.random.randint(0, n)
+        b = a + 1 + np.random.randint(0, window // 2)
+        c = b + 1 + np.random.randint(0, window // 2)
+        ta, tb, tc = tour[a % n], tour[b % n], tour[c % n]
+        na, nb, nc = tour[(a + 1) % n], tour[(b + 1) % n], tour[(c + 1) % n]
+        if c - a >= n - 2 or mate[ta] == na or mate[tb] == nb or mate[tc] == nc:
+            continue
+        removed = _dist(xy, dummy, ta, na) + _dist(xy, dummy, tb, nb) + _dist(xy, dummy, tc, nc)
+        added = _dist(xy, dummy, ta, nb) + _dist(xy, dummy, tc, na) + _dist(xy, dummy, tb, nc)
+        length = c - a
+        for k in range(length):
+            saved[k] = tour[(a + 1 + k) % n]
+        # New order of positions a+1..c: the path nb..tc, then na..tb.
+        first = c - b
+        for k in range(first):
+            v = saved[b - a + k]
+            tour[(a + 1 + k) % n] = v
+            pos[v] = (a + 1 + k) % n
+        for k in range(b - a):
+            v = saved[k]
+            tour[(a + 1 + first + k) % n] = v
+            pos[v] = (a + 1 + first + k) % n
+        state[2] = 1
+        state[3] = 0
+        gained[0] = 0.0
+        for v in (ta, na, tb, nb, tc, nc):
+            _push(queue, queued, state, v)
+        while state[1] > 0:
+            _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, 1_000_000)
+        state[2] = 0
+        if gained[0] > added - removed + EPS_MM or state[3] > len(journal):
+            kept += 1
+            continue
+        for k in range(state[3] - 1, -1, -1):
+            _reverse(tour, pos, journal[k, 0], journal[k, 1], state, journal)
+        for k in range(length):
+            v = saved[k]
+            tour[(a + 1 + k) % n] = v
+            pos[v] = (a + 1 + k) % n
+    return kept
+
+
+def perturb_and_improve(
+    graph: SegmentGraph,
+    tour: np.ndarray,
+    *,
+    deadline: float,
+    neighbour_lists: np.ndarray | None = None,
+    seed: int = 0,
+    kicks: int | None = None,
+    max_chain: int = 3,
+    window: int = 50,
+) -> np.ndarray:
+    """Iterated local search from a local optimum: ``kicks`` kicks (default 20 per node) or until ``deadline``.
+
+    Kicks run in batches whose random streams come from ``seed``, so a run that ends by its kick budget rather
+    than by the deadline repeats exactly.
+    """
+    tour = np.array(tour, dtype=np.int64)
+    size = len(tour)
+    if size < 16:
+        return tour
+    neigh = neighbours(graph) if neighbour_lists is None else neighbour_lists
+    pos = np.empty(size, dtype=np.int64)
+    pos[tour] = np.arange(size)
+    queue = np.zeros(size, dtype=np.int64)
+    queued = np.zeros(size, dtype=bool)
+    state = np.array([0, 0, 0, 0], dtype=np.int64)
+    journal = np.zeros((10_000, 2), dtype=np.int64)
+    gained = np.zeros(1)
+    rng = np.random.default_rng(seed)
+    window = min(window, size // 4)
+    left = 20 * size if kicks is None else kicks
+    while left > 0 and time.perf_counter() < deadline:
+        seeds = rng.integers(0, 2**31 - 1, size=min(2_000, left))
+        left -= len(seeds)
+        _kicks(
+            graph.xy,
+            graph.dummy,
+            graph.mate,
+            neigh,
+            tour,
+            pos,
+            queue,
+            queued,
+            state,
+            journal,
+            gained,
+            max_chain,
+            seeds,
+            window,
+        )
     return tour
 
 
@@ -321,9 +453,6 @@ def greedy_tour(graph: SegmentGraph) -> np.ndarray:
     cell_start = np.searchsorted(cell[order], np.arange(cols * rows + 1)).astype(np.int64)
     cell_nodes = real[order]
     return _greedy_grid(graph.xy, graph.mate, graph.dummy, cell_mm, lo[0], lo[1], cols, rows, cell_start, cell_nodes)
-
-
-
 
 
 @njit(cache=True)
@@ -417,4 +546,13 @@ def best_entries(drawing, order, *, return_to_origin: bool = True, reloop: bool 
     entry[order.sequence] = vertex_all[chosen]
     return Order(order.sequence, flipped, entry)
 
-__all__ = ["EPS_MM", "best_entries", "greedy_tour", "improve_tour", "neighbours", "tour_length"]
+
+__all__ = [
+    "EPS_MM",
+    "best_entries",
+    "greedy_tour",
+    "improve_tour",
+    "neighbours",
+    "perturb_and_improve",
+    "tour_length",
+]
