@@ -128,15 +128,19 @@ def toolpath_stats(
 def toolpath_optimize(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code or SVG drawing.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the re-ordered G-code.")],
-    method: Annotated[Method, typer.Option("--method", "-m", help="Ordering method.")] = "greedy",
+    method: Annotated[Method, typer.Option("--method", "-m", help="Ordering method.")] = "best",
     report: Annotated[Path | None, typer.Option("--report", help="Also write the figures as JSON here.")] = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Also draw the route before and after as PNG here.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed for randomised methods.")] = 0,
     time_limit: Annotated[
-        float | None, typer.Option("--time-limit", help="Stop searching after this many seconds.")
+        float | None,
+        typer.Option("--time-limit", help="Stop searching after this many seconds (default: set by the method)."),
     ] = None,
+    bound_time_limit: Annotated[
+        float, typer.Option("--bound-time-limit", help="Seconds at most for proving the lower bound on travel.")
+    ] = 60.0,
     no_return: Annotated[
         bool, typer.Option("--no-return", help="The job ends at the last stroke, not at the origin.")
     ] = False,
@@ -169,8 +173,8 @@ def toolpath_optimize(
         for target in (output, report, plot):
             if target is not None and not target.resolve().parent.is_dir():
                 raise BatikError(f"{target}: folder {target.resolve().parent} does not exist; create it first")
-        if draw_feed <= 0 or rapid_feed <= 0 or (time_limit is not None and time_limit <= 0):
-            raise BatikError("feeds and the time limit must be positive")
+        if draw_feed <= 0 or rapid_feed <= 0 or (time_limit is not None and time_limit <= 0) or bound_time_limit <= 0:
+            raise BatikError("feeds and the time limits must be positive")
         document = _read(input_path, pen_z_threshold, pen_down, pen_up, tolerance_mm)
         svg_pens = document.kind == "svg"
         settings = GcodeSettings(
@@ -192,6 +196,8 @@ def toolpath_optimize(
                 progress=lambda done: bar.update(task, completed=done),
                 draw_feed_mm_min=draw_feed,
                 rapid_feed_mm_min=rapid_feed,
+                bound=True,
+                bound_time_limit_s=bound_time_limit,
             )
         write_gcode(document, result.order, output, settings=settings)
         figures = result_report(result, document)
