@@ -12,8 +12,13 @@ from typing import Any
 
 from batik_studio.toolpath.model import DEFAULT_DRAW_FEED_MM_MIN, DEFAULT_RAPID_FEED_MM_MIN, Drawing, measure
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver
+from batik_studio.toolpath.solvers.kmeans_msga import KMeansMsgaSolver
+from batik_studio.toolpath.solvers.msga import MsgaSolver
 
-SOLVERS: dict[str, Callable[..., Solver]] = {}
+SOLVERS: dict[str, Callable[..., Solver]] = {
+    "kmeans-msga": KMeansMsgaSolver,
+    "msga": MsgaSolver,
+}
 
 
 def optimize(
@@ -26,7 +31,11 @@ def optimize(
     rapid_feed_mm_min: float = DEFAULT_RAPID_FEED_MM_MIN,
     **params: Any,
 ) -> OptimizeResult:
-    """Order ``drawing`` with ``method`` (a key of :data:`SOLVERS`, built with ``params``)."""
+    """Order ``drawing`` with ``method`` (a key of :data:`SOLVERS`, built with ``params``).
+
+    A solver that leaves a ``details_`` dict after solving (convergence history, per-phase seconds) has it
+    copied into :attr:`OptimizeResult.details`.
+    """
     if method not in SOLVERS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(sorted(SOLVERS))}")
     options = options or SolveOptions()
@@ -38,7 +47,8 @@ def optimize(
     seconds = time.perf_counter() - started
     order.check(drawing)
     after = measure(drawing, order, return_to_origin=options.return_to_origin, **feeds)
-    return OptimizeResult(method=method, order=order, before=before, after=after, seconds=seconds)
+    details = dict(getattr(solver, "details_", {}))
+    return OptimizeResult(method=method, order=order, before=before, after=after, seconds=seconds, details=details)
 
 
 __all__ = ["SOLVERS", "OptimizeResult", "Progress", "SolveOptions", "Solver", "optimize"]
