@@ -392,7 +392,7 @@ def _mm(value: float | None) -> str:
 
 
 def _s(value: float) -> str:
-    return f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+    return f"{value:.3f}" if value < 1 else f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
 
 
 def render_markdown(summary: dict[str, Any], figures: Sequence[str] = ()) -> str:
