@@ -32,7 +32,9 @@ def main(path: Path, runs: int) -> None:
         optimize(tiny, method)
         seconds = [optimize(drawing, method, SolveOptions(seed=seed)).seconds for seed in range(runs)]
         mean = float(np.mean(seconds))
-        print(f"| {method} | {len(drawing)} | {ITERATIONS[method]} | {mean:.2f} | {paper:,.0f} | {paper / mean:,.0f}x |")
+        print(
+            f"| {method} | {len(drawing)} | {ITERATIONS[method]} | {mean:.2f} | {paper:,.0f} | {paper / mean:,.0f}x |"
+        )
 
 
 if __name__ == "__main__":

@@ -171,3 +171,13 @@ def test_tiny_experiment_on_a_local_ray():
     assert [(r.method, r.replication, r.travel_mm) for r in remote] == [
         (r.method, r.replication, r.travel_mm) for r in local
     ]
+
+
+def test_a_constant_sample_is_compared_with_welch():
+    """A deterministic method (constant travel) against a varying one: Welch's t with df = n - 1, no noise."""
+    varying = [10.0, 12.0, 11.0, 13.0]
+    result = compare(varying, [7832.123456789] * 4)
+    assert result["equal_variance"] is False and result["f"] is None
+    assert result["df"] == pytest.approx(3)
+    expected = stats.ttest_1samp(varying, 7832.123456789)
+    assert result["t"] == pytest.approx(expected.statistic)

@@ -249,14 +249,15 @@ def describe(values: Sequence[float]) -> dict[str, float]:
 def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA) -> dict[str, Any]:
     """The paper's tests of H0: mean(a) = mean(b): a two-sided F-test of equal variances, then a t-test.
 
-    The t-test pools the variances when the F-test keeps equal variances (p >= ``alpha``) and is Welch's
-    otherwise. Returns the statistics, p-values, critical values and the conclusions.
+    The t-test (scipy's, from the samples' means and variances, so a constant sample needs no special case) pools
+    the variances when the F-test keeps equal variances (p >= ``alpha``) and is Welch's otherwise. Returns the
+    statistics, p-values, critical values and the conclusions.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if len(a) < 2 or len(b) < 2:
         raise InputError("each sample needs at least 2 values to compare them")
-    var_a, var_b = float(a.var(ddof=1)), float(b.var(ddof=1))
+    var_a, var_b = _variance(a), _variance(b)
     dfn, dfd = len(a) - 1, len(b) - 1
     result: dict[str, Any] = {
         "alpha": alpha,
@@ -284,8 +285,13 @@ def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA) -> 
     else:
         f_stat, f_p = None, 0.0
     equal_var = f_p >= alpha
-    test = stats.ttest_ind(a, b, equal_var=equal_var)
-    df = float(test.df)
+    mean_a, mean_b, n_a, n_b = float(a.mean()), float(b.mean()), len(a), len(b)
+    test = stats.ttest_ind_from_stats(mean_a, math.sqrt(var_a), n_a, mean_b, math.sqrt(var_b), n_b, equal_var=equal_var)
+    if equal_var:
+        df = float(n_a + n_b - 2)
+    else:
+        share_a, share_b = var_a / n_a, var_b / n_b
+        df = (share_a + share_b) ** 2 / (share_a**2 / (n_a - 1) + share_b**2 / (n_b - 1))
     return result | {
         "f": f_stat,
         "f_p": f_p,
@@ -297,6 +303,11 @@ def compare(a: Sequence[float], b: Sequence[float], *, alpha: float = ALPHA) -> 
         "significant": bool(test.pvalue < alpha),
         "note": "pooled (F-test keeps equal variances)" if equal_var else "Welch (F-test rejects equal variances)",
     }
+
+
+def _variance(sample: np.ndarray) -> float:
+    """Sample variance (n - 1); exactly 0 for a constant sample (a deterministic method), with no rounding noise."""
+    return 0.0 if np.ptp(sample) == 0 else float(sample.var(ddof=1))
 
 
 def summarize(

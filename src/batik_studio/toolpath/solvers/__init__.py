@@ -12,10 +12,12 @@ from typing import Any
 
 from batik_studio.toolpath.model import DEFAULT_DRAW_FEED_MM_MIN, DEFAULT_RAPID_FEED_MM_MIN, Drawing, measure
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver
+from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.kmeans_msga import KMeansMsgaSolver
 from batik_studio.toolpath.solvers.msga import MsgaSolver
 
 SOLVERS: dict[str, Callable[..., Solver]] = {
+    "greedy": GreedySolver,
     "kmeans-msga": KMeansMsgaSolver,
     "msga": MsgaSolver,
 }
