@@ -242,7 +242,7 @@ def best_at(record: RunRecord, seconds: float) -> float:
 def describe(values: Sequence[float]) -> dict[str, float]:
     """Max, min, mean and sample standard deviation (n - 1, as the paper's spreadsheet) of ``values``."""
     array = np.asarray(values, dtype=np.float64)
-    std = float(array.std(ddof=1)) if len(array) > 1 else 0.0
+    std = math.sqrt(_variance(array)) if len(array) > 1 else 0.0
     return {"max": float(array.max()), "min": float(array.min()), "mean": float(array.mean()), "std": std}
 
 
