@@ -156,6 +156,14 @@ SegmentPoint = Annotated[
         _KMEANS,
     ),
 ]
+KeepInput = Annotated[
+    bool | None,
+    typer.Option(
+        "--keep-input/--no-keep-input",
+        help="Return the order as read when it travels less than the GA's best, so the result is never worse "
+        f"(default on; {_BOTH}). Off: the GA's own result, as the paper reports it.",
+    ),
+]
 
 
 def _solver_params(methods: list[str], given: dict[str, object]) -> dict[str, object]:
@@ -245,6 +253,7 @@ def toolpath_optimize(
     selection: Selection = None,
     initial: Initial = None,
     segment_point: SegmentPoint = None,
+    keep_input: KeepInput = None,
 ) -> None:
     """Re-order the strokes of INPUT to cut pen-up travel and write them as G-code."""
     from rich.console import Console
@@ -288,6 +297,7 @@ def toolpath_optimize(
                 "selection": selection,
                 "initial": initial,
                 "segment_point": segment_point,
+                "keep_input": keep_input,
             },
         )
         console = Console(stderr=True)
@@ -358,6 +368,7 @@ def toolpath_experiment(
     selection: Selection = None,
     initial: Initial = None,
     segment_point: SegmentPoint = None,
+    keep_input: KeepInput = None,
 ) -> None:
     """Run each method many times on INPUT; write the paper's tables, convergence plots and tests to --out."""
     from rich.console import Console
@@ -382,6 +393,7 @@ def toolpath_experiment(
                 "selection": selection,
                 "initial": initial,
                 "segment_point": segment_point,
+                "keep_input": keep_input,
             },
         )
         if time_limit is not None and time_limit <= 0:

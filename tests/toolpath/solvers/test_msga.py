@@ -117,3 +117,18 @@ def test_order_from_ga_marks_reversed_segments_by_segment_id():
         for r in ([False, False], [False, True], [True, False], [True, True])
     )
     assert result.after.travel_mm == pytest.approx(best)
+
+
+@pytest.mark.parametrize("method", GA_METHODS)
+def test_keep_input_returns_the_file_order_when_the_ga_does_worse(method):
+    """On a drawing already in its best order the file order is kept; without keep_input the GA's route is."""
+    drawing = Drawing(tuple(np.array([[10.0 * i, 0.0], [10.0 * i + 5.0, 0.0]]) for i in range(40)))
+    params = FAST[method] | {"population": 4, "mutation_rate": 0.5, "crossover_rate": 0.5}
+    if method == "msga":
+        params["iterations"] = 3
+    kept = optimize(drawing, method, SolveOptions(seed=0), **params)
+    raw = optimize(drawing, method, SolveOptions(seed=0), keep_input=False, **params)
+    assert raw.after.travel_mm > kept.after.travel_mm == pytest.approx(kept.before.travel_mm)
+    assert kept.details["kept_input"] is True and raw.details["kept_input"] is False
+    assert kept.details["ga_travel_mm"] == pytest.approx(raw.after.travel_mm)
+    assert kept.order.sequence.tolist() == list(range(40))
