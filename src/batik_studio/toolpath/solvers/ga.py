@@ -317,7 +317,9 @@ def _draw_plan(settings: GaSettings, n: int, chunk: int, rng: np.random.Generato
     )
 
 
-def initial_population(settings: GaSettings, n: int, rng: np.random.Generator, *, flip: bool) -> tuple:
+def initial_population(
+    settings: GaSettings, n: int, rng: np.random.Generator, *, flip: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Random orders and entry ends (plus the order as read when ``initial="file"``): two ``(population, n)`` rows."""
     size = settings.population
     master = rng.permuted(np.tile(np.arange(n, dtype=np.int64), (size, 1)), axis=1)
