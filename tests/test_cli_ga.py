@@ -23,7 +23,7 @@ def test_ga_option_refused_for_another_method(tmp_path):
     args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "--clusters", "5"]
     result = runner.invoke(app, args)
     assert result.exit_code == 1
-    assert "--clusters applies to kmeans-msga only, not to greedy" in result.output
+    assert "--clusters applies to kmeans-msga only, not to best" in result.output
 
 
 def test_bad_ga_value_is_a_message_not_a_traceback(tmp_path):
