@@ -39,7 +39,7 @@ from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph
 DENSE_ASSIGNMENT_MAX_SLOTS = 4_000
 
 #: Up to this many nodes the Held-Karp bound runs (each subgradient step is an O(n^2) Prim).
-HELD_KARP_MAX_NODES = 12_000
+HELD_KARP_MAX_NODES = 20_000
 
 
 @dataclass(frozen=True)
