@@ -117,6 +117,8 @@ def run_vpype(drawing):
                 sequence.append(i)
                 flipped[i] = backwards and not drawing.closed[i]
                 break
+    if len(sequence) != len(drawing):
+        raise RuntimeError(f"vpype returned {len(sequence)} of {len(drawing)} segments")
     return Order(np.array(sequence), flipped), seconds
 
 
