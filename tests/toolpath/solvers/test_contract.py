@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pytest
 
-from batik_studio.toolpath.model import Drawing, Order, travel_mm
+from batik_studio.toolpath.model import Drawing, Order, oriented_path, travel_mm
 from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
 
 
@@ -34,6 +34,7 @@ DRAWINGS = {
     "zero-length": Drawing((np.array([[2.0, 2.0], [2.0, 2.0]]),) * 3),
     "one-dot": Drawing((np.array([[7.0, 1.0]]),)),
     "random-40": random_drawing(40, seed=1),
+    "already-good": Drawing(tuple(np.array([[i, 0.0], [i + 0.5, 0.0]]) for i in range(10))),
 }
 OPTIONS = {
     "return": SolveOptions(time_limit_s=2.0),
@@ -46,6 +47,9 @@ def assert_whole(drawing: Drawing, order: Order) -> None:
     """Each segment exactly once, entered only at an end (or at a vertex of a closed loop)."""
     order.check(drawing)
     assert sorted(order.sequence.tolist()) == list(range(len(drawing)))
+    for segment in range(len(drawing)):
+        path = oriented_path(drawing, order, segment)
+        assert np.hypot(*np.diff(path, axis=0).T).sum() == pytest.approx(drawing.lengths_mm[segment], abs=1e-9)
 
 
 @pytest.mark.parametrize("method", sorted(SOLVERS))
@@ -56,6 +60,7 @@ def test_every_solver_draws_every_segment_once(method, drawing_name, options_nam
     drawing, options = DRAWINGS[drawing_name], OPTIONS[options_name]
     result = optimize(drawing, method, options)
     assert_whole(drawing, result.order)
+    assert result.after.travel_mm <= result.before.travel_mm + 1e-9
     if not options.reloop:
         assert not result.order.entry_vertex.any()
 

@@ -15,10 +15,14 @@ from batik_studio.toolpath.model import DEFAULT_DRAW_FEED_MM_MIN, DEFAULT_RAPID_
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver
 from batik_studio.toolpath.solvers.best import BestSolver
 from batik_studio.toolpath.solvers.greedy import GreedySolver
+from batik_studio.toolpath.solvers.kmeans_msga import KMeansMsgaSolver
+from batik_studio.toolpath.solvers.msga import MsgaSolver
 
 SOLVERS: dict[str, Callable[..., Solver]] = {
     "best": BestSolver,
     "greedy": GreedySolver,
+    "kmeans-msga": KMeansMsgaSolver,
+    "msga": MsgaSolver,
 }
 
 
@@ -38,6 +42,8 @@ def optimize(
 
     With ``bound``, also prove a lower bound on travel (:func:`~batik_studio.toolpath.bounds.lower_bound`, at
     most ``bound_time_limit_s``), so the result says how far from optimal it can at most be (``gap_pct``).
+    A solver that leaves a ``details_`` dict after solving (convergence history, per-phase seconds) has it
+    copied into :attr:`OptimizeResult.details`.
     """
     if method not in SOLVERS:
         raise ValueError(f"unknown method {method!r}; choose one of: {', '.join(sorted(SOLVERS))}")
@@ -51,7 +57,7 @@ def optimize(
     order.check(drawing)
     after = measure(drawing, order, return_to_origin=options.return_to_origin, **feeds)
     lower_bound_mm = None
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = dict(getattr(solver, "details_", {}))
     if bound:
         proven = lower_bound(
             drawing,
