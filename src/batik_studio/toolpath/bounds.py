@@ -39,7 +39,7 @@ from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph
 DENSE_ASSIGNMENT_MAX_SLOTS = 4_000
 
 #: Up to this many nodes the Held-Karp bound runs (each subgradient step is an O(n^2) Prim).
-HELD_KARP_MAX_NODES = 12_000
+HELD_KARP_MAX_NODES = 20_000
 
 
 @dataclass(frozen=True)
@@ -414,21 +414,17 @@ def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
     u = np.zeros(len(real))
     _ascend(u, counts, lists, gaps, 4)
     # Exact check: a pair (v, w) can only violate u[v] + u[w] <= gap(v, w) if its centres are closer than
-    # 2 * max(u) + r_v + r_w, so a ball query around the node with the larger u finds every violation.
+    # u[v] + u[w] + r_v + r_w <= 2 * max(u[v], u[w]) + r_v + r_max, so the ball around whichever of the two has
+    # the larger u finds it. Lowering u[v] to meet every pair in its ball keeps all other pairs feasible (u only
+    # decreases), so one pass leaves a feasible dual.
     r_max = float(rad.max()) if len(rad) else 0.0
-    for _ in range(3):
-        near = tree.query_ball_point(pts, 2.0 * u + rad + r_max)
-        violated = False
-        for v in np.argsort(-u):
-            for w in near[v]:
-                if w == v or w == mate_local[v]:
-                    continue
-                gap = max(0.0, float(np.hypot(*(pts[v] - pts[w]))) - rad[v] - rad[w])
-                if u[v] + u[w] > gap:
-                    u[v] = max(0.0, gap - u[w])
-                    violated = True
-        if not violated:
-            break
+    near = tree.query_ball_point(pts, 2.0 * u + rad + r_max, return_sorted=False)
+    for v in range(len(u)):
+        others = np.asarray(near[v], dtype=np.int64)
+        others = others[(others != v) & (others != mate_local[v])]
+        if len(others):
+            gaps_v = np.maximum(np.hypot(*(pts[others] - pts[v]).T) - rad[v] - rad[others], 0.0)
+            u[v] = max(0.0, min(u[v], float((gaps_v - u[others]).min())))
     value = float((counts * u).sum())
     if graph.dummy >= 0:
         # The dummy's dual is -max(u): it may end the path anywhere at no cost.

@@ -1,12 +1,14 @@
 """best: the fast-tsp core and the neighbour-list search keep segments whole and shorten the tour."""
 
+import time
+
 import numpy as np
 import pytest
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
 from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
-from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix
+from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, optimize_windows
 from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.local_search import best_entries, improve_tour, perturb_and_improve
 from tests.toolpath.solvers.test_contract import random_drawing
@@ -81,3 +83,16 @@ def test_neighbour_list_path_close_to_fast_tsp():
     core = optimize(drawing, "best", options).after.travel_mm
     linear = optimize(drawing, "best", options, matrix_max_nodes=10).after.travel_mm
     assert linear <= 1.1 * core
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False])
+def test_windows_keep_segments_and_never_lengthen(return_to_origin):
+    """Re-solving stretches of the tour with fast-tsp keeps every forced edge and never adds travel."""
+    drawing = random_drawing(300, seed=10)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    options = SolveOptions(return_to_origin=return_to_origin)
+    start = tour_from_order(graph, GreedySolver().solve(drawing, options))
+    tour = optimize_windows(graph, start, deadline=time.perf_counter() + 3.0, window=60, seconds=0.1)
+    assert keeps_segments_whole(graph, tour)
+    before = travel_mm(drawing, order_from_tour(graph, start), return_to_origin=return_to_origin)
+    assert travel_mm(drawing, order_from_tour(graph, tour), return_to_origin=return_to_origin) < before

@@ -276,12 +276,19 @@ def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gai
     """
     n = len(tour)
     kept = 0
-    saved = np.empty(window + 1, dtype=np.int64)
+    saved = np.empty(window + 4, dtype=np.int64)
     for r in range(len(seeds)):
         np.random.seed(seeds[r])
+        # Cut only travel edges: a node has at most one forced edge, so the next edge over is a travel edge.
         a = np.random.randint(0, n)
+        if mate[tour[a % n]] == tour[(a + 1) % n]:
+            a += 1
         b = a + 1 + np.random.randint(0, window // 2)
+        if mate[tour[b % n]] == tour[(b + 1) % n]:
+            b += 1
         c = b + 1 + np.random.randint(0, window // 2)
+        if mate[tour[c % n]] == tour[(c + 1) % n]:
+            c += 1
         ta, tb, tc = tour[a % n], tour[b % n], tour[c % n]
         na, nb, nc = tour[(a + 1) % n], tour[(b + 1) % n], tour[(c + 1) % n]
         if c - a >= n - 2 or mate[ta] == na or mate[tb] == nb or mate[tc] == nc:
