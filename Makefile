@@ -1,11 +1,12 @@
-# Two entry points: `make run` (the main job) and `make test` (the whole test suite).
+# Two entry points: `make run` (the web app) and `make test` (the whole test suite); `make example` runs the
+# toolpath optimiser on the bundled drawing.
 # Both create .venv on first use; only Python 3.11+ is needed.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run example test lint setup clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -18,6 +19,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/batik app $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
+
+example: $(STAMP)
 	$(BIN)/batik toolpath optimize src/batik_studio/toolpath/examples/megamendung_tile.svg -o /tmp/batik-example.gcode
 
 test: $(STAMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from batik_studio import __version__
@@ -29,6 +31,19 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Batik Studio command line."""
+
+
+@app.command("app")
+def app_command(
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve the web app on."),
+    host: str = typer.Option("localhost", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+) -> None:
+    """Start the web app (Streamlit); a browser opens only where there is a display."""
+    from batik_studio.app.launch import has_display, streamlit_argv
+
+    argv = streamlit_argv(port=port, host=host, headless=not has_display())
+    typer.echo(f"Batik Studio web app: http://{host}:{port}  (Ctrl+C stops it)")
+    os.execv(argv[0], argv)
 
 
 if __name__ == "__main__":
