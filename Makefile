@@ -21,8 +21,11 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/batik app $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
+# The drawing-order optimiser on the bundled Megamendung tile: G-code, JSON report and route plot in artifacts/.
 example: $(STAMP)
-	$(BIN)/batik toolpath optimize src/batik_studio/toolpath/examples/megamendung_tile.svg -o /tmp/batik-example.gcode
+	mkdir -p artifacts
+	$(BIN)/batik toolpath optimize src/batik_studio/toolpath/examples/megamendung_tile.svg \
+		-o artifacts/megamendung_tile.gcode --report artifacts/megamendung_tile.json --plot artifacts/megamendung_tile.png
 
 test: $(STAMP)
 	bash scripts/test-setup.sh

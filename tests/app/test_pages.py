@@ -184,3 +184,44 @@ def test_language_switch_reaches_every_page(app_env, new_app, open_page, photo):
     for page, key in (("classify", "classify.title"), ("history", "history.title"), ("motifs", "motifs.title"),
                       ("toolpath", "toolpath.title")):  # fmt: skip
         assert open_page(app, page).title[0].value == TEXT[key]["en"]
+
+
+GCODE = "\n".join(
+    ["G21", "G90", "G00 Z5"]
+    + [
+        line
+        for x, y in ((0, 0), (50, 50), (11, 0), (61, 50))
+        for line in (f"G00 X{x} Y{y}", "G01 Z-1 F500", f"G01 X{x + 9} Y{y}", "G00 Z5")
+    ]
+    + ["M2", ""]
+).encode()
+
+
+def test_toolpath_page_optimises_and_offers_the_new_gcode(app_env, new_app, open_page):
+    """Uploading G-code and pressing optimise shows the numbers, the plot and a G-code download."""
+    app = open_page(new_app(), "toolpath")
+    assert app.selectbox(key="method").value in ("best", "greedy")
+    app.selectbox(key="method").set_value("greedy")
+    app.file_uploader(key="drawing").upload("motif <1>.gcode", GCODE, "text/plain")
+    app.run()
+    app.button(key="optimise").click().run()
+    assert not app.exception and not app.error
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Goresan"] == "4"
+    before = float(metrics["Perpindahan awal"].split()[0].replace(",", ""))
+    after = float(metrics["Perpindahan baru"].split()[0].replace(",", ""))
+    assert after < before
+    assert app.get("download_button")[0].label == TEXT["toolpath.download"]["id"]
+    assert len(app.image) == 1
+    app.run()  # a rerun keeps the result without optimising again
+    assert app.get("download_button")
+
+
+def test_toolpath_page_reports_unreadable_drawing(app_env, new_app, open_page):
+    """A file that is not G-code or SVG gets a message naming the allowed types."""
+    app = open_page(new_app(), "toolpath")
+    app.file_uploader(key="drawing").upload("notes.txt", b"hello", "text/plain")
+    app.run()
+    app.button(key="optimise").click().run()
+    assert not app.exception
+    assert len(app.error) == 1 and ".gcode" in app.error[0].value
