@@ -77,8 +77,8 @@ def test_rerun_and_language_switch_do_not_classify_twice(app_env, new_app, open_
 def test_text_file_gets_a_message_not_a_traceback(app_env, new_app, open_page, photo):
     """A text file renamed .jpg is refused with a message; nothing is saved."""
     app = classify(open_page, new_app(), "notes.jpg", b"just some words, not pixels", "image/jpeg")
-    assert len(app.error) == 1 and "Foto ini tidak dapat dipakai" in app.error[0].value
-    assert "not an image" in app.error[0].value
+    assert len(app.error) == 1 and 'Berkas "notes\\.jpg" tidak dapat dipakai sebagai foto' in app.error[0].value
+    assert any("not an image" in caption.value for caption in app.caption)
     assert resources.store().count() == 0
 
 
@@ -94,6 +94,8 @@ def test_file_name_is_shown_escaped(app_env, new_app, open_page, photo):
     app = classify(open_page, new_app(), "**bold**<img src=x>.png", photo(RED))
     captions = [c.value for c in app.caption]
     assert any(r"\*\*bold\*\*\<img src=x\>\.png" in c for c in captions), captions
+    broken = classify(open_page, new_app(), "<b>x</b>.jpg", b"not an image", "image/jpeg")
+    assert r"\<b\>x\</b\>\.jpg" in broken.error[0].value
 
 
 def test_history_survives_a_new_session(app_env, new_app, open_page, photo):

@@ -85,7 +85,12 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Choose a photo to begin. The result is saved to the History automatically.",
     },
     "classify.file": {"id": "Berkas: {name}", "en": "File: {name}"},
-    "classify.error": {"id": "Foto ini tidak dapat dipakai: {error}", "en": "This photo cannot be used: {error}"},
+    "classify.error": {
+        "id": 'Berkas "{name}" tidak dapat dipakai sebagai foto. Gunakan JPEG, PNG, WEBP atau HEIC, paling besar '
+        "{mb} MB.",
+        "en": 'The file "{name}" cannot be used as a photo. Use JPEG, PNG, WEBP or HEIC, at most {mb} MB.',
+    },
+    "classify.error_detail": {"id": "Rincian: {error}", "en": "Details: {error}"},
     "classify.likely": {"id": "Kemungkinan besar **{motif}**", "en": "Likely **{motif}**"},
     "classify.possibly": {"id": "Mungkin **{motif}**", "en": "Possibly **{motif}**"},
     "classify.uncertain": {"id": "Belum pasti, paling mirip **{motif}**", "en": "Uncertain, closest to **{motif}**"},
@@ -176,7 +181,10 @@ TEXT: dict[str, dict[str, str]] = {
     "toolpath.feed": {"id": "Kecepatan mesin (mm/menit)", "en": "Machine feed rate (mm/min)"},
     "toolpath.run": {"id": "Optimalkan", "en": "Optimise"},
     "toolpath.hint": {"id": "Pilih sebuah gambar untuk mulai.", "en": "Choose a drawing to begin."},
-    "toolpath.error": {"id": "Gambar ini tidak dapat dipakai: {error}", "en": "This drawing cannot be used: {error}"},
+    "toolpath.error": {
+        "id": 'Gambar "{name}" tidak dapat dipakai: {error}',
+        "en": 'The drawing "{name}" cannot be used: {error}',
+    },
     "toolpath.segments": {"id": "Goresan", "en": "Strokes"},
     "toolpath.travel_before": {"id": "Perpindahan awal", "en": "Travel before"},
     "toolpath.travel_after": {"id": "Perpindahan baru", "en": "Travel after"},
@@ -188,8 +196,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Method {method}, {seconds} s. Machine time {before} → {after} min at {feed} mm/min.",
     },
     "toolpath.plot": {
-        "id": "Kiri: urutan awal; kanan: urutan baru (garis tipis = perpindahan saat terangkat).",
-        "en": "Left: the original order; right: the new order (thin lines = pen-up travel).",
+        "id": "Kiri: urutan awal; kanan: urutan baru. Garis perpindahan adalah gerakan saat canting terangkat.",
+        "en": "Left: the original order; right: the new order. Travel lines are moves with the pen lifted.",
     },
     "toolpath.download": {"id": "Unduh G-code baru", "en": "Download the new G-code"},
     "toolpath.unit_mm": {"id": "{value} mm", "en": "{value} mm"},

@@ -11,8 +11,12 @@ lang = language()
 st.title(t("home.title", lang))
 st.markdown(t("home.intro", lang))
 st.subheader(t("home.what", lang))
-for key in ("home.what_classify", "home.what_history", "home.what_motifs", "home.what_toolpath"):
-    st.markdown(f"- {t(key, lang)}")
+st.markdown(
+    "\n".join(
+        f"- {t(key, lang)}"
+        for key in ("home.what_classify", "home.what_history", "home.what_motifs", "home.what_toolpath")
+    )
+)
 
 st.subheader(t("home.model", lang))
 try:

@@ -41,7 +41,7 @@ if st.button(t("toolpath.run", lang), key="optimise", type="primary"):
             progress=lambda fraction: bar.progress(min(max(float(fraction), 0.0), 1.0)),
         )
     except BatikError as error:
-        st.error(t("toolpath.error", lang, error=escape_markdown(str(error))))
+        st.error(t("toolpath.error", lang, name=escape_markdown(upload.name), error=escape_markdown(str(error))))
         st.stop()
     bar.progress(1.0)
     st.session_state["toolpath_outcome"] = (settings, outcome)
