@@ -50,11 +50,10 @@ def app_command(
     host: str = typer.Option("localhost", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
 ) -> None:
     """Start the web app (Streamlit); a browser opens only where there is a display."""
-    from batik_studio.app.launch import has_display, streamlit_argv
+    from batik_studio.app.launch import has_display, serve
 
-    argv = streamlit_argv(port=port, host=host, headless=not has_display())
     typer.echo(f"Batik Studio web app: http://{host}:{port}  (Ctrl+C stops it)")
-    os.execv(argv[0], argv)
+    serve(port=port, host=host, headless=not has_display())
 
 
 @contextmanager

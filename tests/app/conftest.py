@@ -89,7 +89,7 @@ def new_app():
 
 
 def _open_page(app, name: str):
-    app.switch_page(f"pages/{name}.py")
+    app.switch_page(f"views/{name}.py")
     app.run()
     assert not app.exception, app.exception
     return app
@@ -97,7 +97,7 @@ def _open_page(app, name: str):
 
 @pytest.fixture
 def open_page():
-    """Switch an AppTest to ``pages/<name>.py``, run it and check it raised nothing: ``open_page(app, name)``."""
+    """Switch an AppTest to ``views/<name>.py``, run it and check it raised nothing: ``open_page(app, name)``."""
     return _open_page
 
 

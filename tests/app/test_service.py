@@ -9,7 +9,7 @@ from PIL import Image
 
 from batik_studio.app import service
 from batik_studio.app.i18n import LANGUAGES, TEXT, t
-from batik_studio.app.launch import ENTRY_FILE, streamlit_argv
+from batik_studio.app.launch import ENTRY_FILE, streamlit_args
 from batik_studio.app.ui import escape_markdown
 from batik_studio.errors import DrawingError, ImageError
 from batik_studio.store import HistoryStore
@@ -97,8 +97,8 @@ def test_optimise_drawing_rejects_unknown_file_types():
 
 def test_streamlit_command_is_headless_with_upload_limit():
     """The launcher runs the router file headless on the asked port and host with the 25 MB limit."""
-    argv = streamlit_argv(port=8765, host="127.0.0.1", headless=True)
-    assert argv[1:5] == ["-m", "streamlit", "run", str(ENTRY_FILE)]
+    argv = streamlit_args(port=8765, host="127.0.0.1", headless=True)
+    assert argv[:2] == ["run", str(ENTRY_FILE)]
     assert {"--server.port=8765", "--server.address=127.0.0.1", "--server.headless=true"} <= set(argv)
     assert f"--server.maxUploadSize={service.MAX_UPLOAD_MB}" in argv
     assert ENTRY_FILE.exists()

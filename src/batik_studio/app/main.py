@@ -1,4 +1,8 @@
-"""Entry file of the web app: only the router (language switch + page list); each page lives in ``pages/``."""
+"""Entry file of the web app: only the router (language switch + page list).
+
+Each page lives in ``views/``; a folder named ``pages/`` would be served by Streamlit on its own, without this
+router, when a user opens a deep link first.
+"""
 
 import streamlit as st
 
@@ -8,10 +12,10 @@ from batik_studio.app.ui import language_switch
 st.set_page_config(page_title="Batik Studio", page_icon=":material/texture:", layout="wide")
 lang = language_switch()
 pages = [
-    st.Page("pages/home.py", title=t("nav.home", lang), icon=":material/home:", default=True),
-    st.Page("pages/classify.py", title=t("nav.classify", lang), icon=":material/photo_camera:"),
-    st.Page("pages/history.py", title=t("nav.history", lang), icon=":material/history:"),
-    st.Page("pages/motifs.py", title=t("nav.motifs", lang), icon=":material/menu_book:"),
-    st.Page("pages/toolpath.py", title=t("nav.toolpath", lang), icon=":material/route:"),
+    st.Page("views/home.py", title=t("nav.home", lang), icon=":material/home:", default=True),
+    st.Page("views/classify.py", title=t("nav.classify", lang), icon=":material/photo_camera:"),
+    st.Page("views/history.py", title=t("nav.history", lang), icon=":material/history:"),
+    st.Page("views/motifs.py", title=t("nav.motifs", lang), icon=":material/menu_book:"),
+    st.Page("views/toolpath.py", title=t("nav.toolpath", lang), icon=":material/route:"),
 ]
 st.navigation(pages).run()
