@@ -165,6 +165,16 @@ def test_classify_error_history_and_toolpath_in_a_real_browser(server, page, tmp
 
     page.get_by_text("English", exact=True).click()
     expect(page.get_by_text("1 results, newest first.")).to_be_visible()
+    page.get_by_role("button", name="Open").click()
+    expect(page.get_by_text("Result #1")).to_be_visible()
+    expect(page.get_by_text("Meaning and philosophy")).to_be_visible()
+    _shot(page, "5-history-open-en")
+
+    page.get_by_role("link", name="Motifs").click()
+    expect(page.get_by_text("Not yet recognised (17)")).to_be_visible()
+    page.get_by_text("Gentongan · not yet recognised").click()
+    expect(page.get_by_text(catalog.get("Gentongan").text("meaning", "en"))).to_be_visible()
+    _shot(page, "6-motifs-en")
 
     drawing = tmp_path / "motif.gcode"
     lines = ["G21", "G90", "G00 Z5"]
@@ -178,7 +188,7 @@ def test_classify_error_history_and_toolpath_in_a_real_browser(server, page, tmp
     download_button = page.get_by_role("button", name="Download the new G-code")
     expect(download_button).to_be_visible()
     expect(page.get_by_text("Travel after")).to_be_visible()
-    _shot(page, "5-toolpath")
+    _shot(page, "7-toolpath")
     with page.expect_download() as download_info:
         download_button.click()
     target = ARTIFACTS / "motif-optimised.gcode"
