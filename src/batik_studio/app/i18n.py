@@ -179,6 +179,7 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "toolpath.method": {"id": "Metode", "en": "Method"},
     "toolpath.feed": {"id": "Kecepatan mesin (mm/menit)", "en": "Machine feed rate (mm/min)"},
+    "toolpath.time_limit": {"id": "Batas waktu (detik)", "en": "Time limit (s)"},
     "toolpath.run": {"id": "Optimalkan", "en": "Optimise"},
     "toolpath.hint": {"id": "Pilih sebuah gambar untuk mulai.", "en": "Choose a drawing to begin."},
     "toolpath.error": {

@@ -80,6 +80,7 @@ def optimise_drawing(
     method: str,
     *,
     feed_mm_min: float,
+    time_limit_s: float | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> ToolpathOutcome:
     """Read an uploaded G-code/SVG drawing, re-order it with ``method`` and return the report, plot and G-code."""
@@ -89,6 +90,8 @@ def optimise_drawing(
         raise DrawingError(f"{file_name}: unsupported file type {suffix or '(none)'!r}; use one of {allowed}")
     if feed_mm_min <= 0:
         raise DrawingError(f"feed rate must be positive, got {feed_mm_min} mm/min")
+    if time_limit_s is not None and time_limit_s <= 0:
+        raise DrawingError(f"time limit must be positive, got {time_limit_s} s")
     from batik_studio.toolpath.io import read_drawing, write_gcode
     from batik_studio.toolpath.model import Order
     from batik_studio.toolpath.report import plot_route, result_report
@@ -106,7 +109,7 @@ def optimise_drawing(
         result = optimize(
             document.drawing,
             method,
-            SolveOptions(),
+            SolveOptions(time_limit_s=time_limit_s),
             progress=progress,
             draw_feed_mm_min=feed_mm_min,
             rapid_feed_mm_min=feed_mm_min,

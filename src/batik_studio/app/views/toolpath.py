@@ -16,19 +16,22 @@ upload = st.file_uploader(
 )
 methods = sorted(SOLVERS)
 default = "best" if "best" in SOLVERS else "greedy"
-method_column, feed_column = st.columns(2)
+method_column, feed_column, limit_column = st.columns(3)
 method = method_column.selectbox(
     t("toolpath.method", lang), options=methods, index=methods.index(default) if default in methods else 0, key="method"
 )
 feed_mm_min = feed_column.number_input(
     t("toolpath.feed", lang), min_value=1.0, max_value=100_000.0, value=500.0, step=50.0, key="feed_mm_min"
 )
+time_limit_s = limit_column.number_input(
+    t("toolpath.time_limit", lang), min_value=1, max_value=3600, value=60, step=10, key="time_limit_s"
+)
 if upload is None:
     st.info(t("toolpath.hint", lang))
     st.stop()
 
 # UI state only: the outcome shown for this upload and these settings, so a rerun does not optimise again.
-settings = (upload.file_id, method, float(feed_mm_min))
+settings = (upload.file_id, method, float(feed_mm_min), int(time_limit_s))
 outcome = st.session_state.get("toolpath_outcome")
 if st.button(t("toolpath.run", lang), key="optimise", type="primary"):
     bar = st.progress(0.0)
@@ -38,6 +41,7 @@ if st.button(t("toolpath.run", lang), key="optimise", type="primary"):
             upload.name,
             method,
             feed_mm_min=float(feed_mm_min),
+            time_limit_s=float(time_limit_s),
             progress=lambda fraction: bar.progress(min(max(float(fraction), 0.0), 1.0)),
         )
     except BatikError as error:
