@@ -213,6 +213,8 @@ def test_toolpath_page_optimises_and_offers_the_new_gcode(app_env, new_app, open
     before = float(metrics["Perpindahan awal"].split()[0].replace(",", ""))
     after = float(metrics["Perpindahan baru"].split()[0].replace(",", ""))
     assert after < before
+    bound = float(metrics["Batas bawah"].split()[0].replace(",", ""))
+    assert 0 < bound <= after + 1e-6 and "Selisih dari batas bawah" in metrics
     assert app.get("download_button")[0].label == TEXT["toolpath.download"]["id"]
     assert len(app.image) == 1
     app.run()  # a rerun keeps the result without optimising again

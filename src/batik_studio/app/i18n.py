@@ -180,6 +180,11 @@ TEXT: dict[str, dict[str, str]] = {
     "toolpath.method": {"id": "Metode", "en": "Method"},
     "toolpath.feed": {"id": "Kecepatan mesin (mm/menit)", "en": "Machine feed rate (mm/min)"},
     "toolpath.time_limit": {"id": "Batas waktu (detik)", "en": "Time limit (s)"},
+    "toolpath.bound": {
+        "id": "Hitung juga batas bawah (lebih lambat), untuk melihat seberapa dekat ke optimal",
+        "en": "Also prove a lower bound (slower), to see how close to optimal the result is",
+    },
+    "toolpath.running": {"id": "Mengoptimalkan…", "en": "Optimising…"},
     "toolpath.run": {"id": "Optimalkan", "en": "Optimise"},
     "toolpath.hint": {"id": "Pilih sebuah gambar untuk mulai.", "en": "Choose a drawing to begin."},
     "toolpath.error": {

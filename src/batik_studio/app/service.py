@@ -6,7 +6,6 @@ exceptions, turned into messages by the page that called.
 
 from __future__ import annotations
 
-import inspect
 import re
 import tempfile
 from collections.abc import Callable
@@ -25,6 +24,9 @@ MAX_PIXELS = 50_000_000
 #: Confidence at or above which a result reads "likely", and at or above which it reads "possibly".
 LIKELY_AT = 0.8
 POSSIBLY_AT = 0.5
+
+#: Longest time (s) spent proving a lower bound when no time limit is given.
+BOUND_TIME_LIMIT_S = 60.0
 
 #: File endings the toolpath page accepts.
 DRAWING_SUFFIXES = (".gcode", ".nc", ".ngc", ".tap", ".svg")
@@ -81,9 +83,14 @@ def optimise_drawing(
     *,
     feed_mm_min: float,
     time_limit_s: float | None = None,
+    bound: bool = True,
     progress: Callable[[float], None] | None = None,
 ) -> ToolpathOutcome:
-    """Read an uploaded G-code/SVG drawing, re-order it with ``method`` and return the report, plot and G-code."""
+    """Read an uploaded G-code/SVG drawing, re-order it with ``method`` and return the report, plot and G-code.
+
+    With ``bound``, a lower bound on travel is proved as well (at most ``time_limit_s`` more), so the page can
+    show how far from optimal the new order can be.
+    """
     suffix = Path(file_name).suffix.lower()
     if suffix not in DRAWING_SUFFIXES:
         allowed = ", ".join(DRAWING_SUFFIXES)
@@ -105,7 +112,6 @@ def optimise_drawing(
             document = read_drawing(source)
         except DrawingError as error:
             raise DrawingError(str(error).replace(str(source), file_name)) from error
-        extra = {"bound": True} if "bound" in inspect.signature(optimize).parameters else {}
         result = optimize(
             document.drawing,
             method,
@@ -113,7 +119,8 @@ def optimise_drawing(
             progress=progress,
             draw_feed_mm_min=feed_mm_min,
             rapid_feed_mm_min=feed_mm_min,
-            **extra,
+            bound=bound,
+            bound_time_limit_s=time_limit_s or BOUND_TIME_LIMIT_S,
         )
         report = result_report(result, document)
         plot = Path(tmp) / "route.png"

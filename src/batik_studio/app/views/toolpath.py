@@ -26,24 +26,27 @@ feed_mm_min = feed_column.number_input(
 time_limit_s = limit_column.number_input(
     t("toolpath.time_limit", lang), min_value=1, max_value=3600, value=60, step=10, key="time_limit_s"
 )
+bound = st.checkbox(t("toolpath.bound", lang), value=True, key="bound")
 if upload is None:
     st.info(t("toolpath.hint", lang))
     st.stop()
 
 # UI state only: the outcome shown for this upload and these settings, so a rerun does not optimise again.
-settings = (upload.file_id, method, float(feed_mm_min), int(time_limit_s))
+settings = (upload.file_id, method, float(feed_mm_min), int(time_limit_s), bound)
 outcome = st.session_state.get("toolpath_outcome")
 if st.button(t("toolpath.run", lang), key="optimise", type="primary"):
     bar = st.progress(0.0)
     try:
-        outcome = service.optimise_drawing(
-            upload.getvalue(),
-            upload.name,
-            method,
-            feed_mm_min=float(feed_mm_min),
-            time_limit_s=float(time_limit_s),
-            progress=lambda fraction: bar.progress(min(max(float(fraction), 0.0), 1.0)),
-        )
+        with st.spinner(t("toolpath.running", lang)):
+            outcome = service.optimise_drawing(
+                upload.getvalue(),
+                upload.name,
+                method,
+                feed_mm_min=float(feed_mm_min),
+                time_limit_s=float(time_limit_s),
+                bound=bound,
+                progress=lambda fraction: bar.progress(min(max(float(fraction), 0.0), 1.0)),
+            )
     except BatikError as error:
         st.error(t("toolpath.error", lang, name=escape_markdown(upload.name), error=escape_markdown(str(error))))
         st.stop()
