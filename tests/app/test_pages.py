@@ -229,3 +229,12 @@ def test_toolpath_page_reports_unreadable_drawing(app_env, new_app, open_page):
     app.button(key="optimise").click().run()
     assert not app.exception
     assert len(app.error) == 1 and ".gcode" in app.error[0].value
+
+
+def test_unreachable_database_gets_a_message(app_env, new_app, open_page, monkeypatch, tmp_path):
+    """A history database that cannot be opened is reported on the page, not as a traceback."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database folder should be", encoding="utf-8")
+    monkeypatch.setenv("BATIK_DATABASE_URL", f"sqlite:///{blocker / 'history.sqlite3'}")
+    app = open_page(new_app(), "history")
+    assert len(app.error) == 1 and "Terjadi masalah" in app.error[0].value

@@ -17,6 +17,7 @@ TEXT: dict[str, dict[str, str]] = {
     "nav.motifs": {"id": "Motif", "en": "Motifs"},
     "nav.toolpath": {"id": "Jalur CNC", "en": "Toolpath"},
     "lang.label": {"id": "Bahasa / Language", "en": "Bahasa / Language"},
+    "app.error": {"id": "Terjadi masalah: {error}", "en": "Something went wrong: {error}"},
     # Home
     "home.title": {"id": "Batik Studio", "en": "Batik Studio"},
     "home.intro": {

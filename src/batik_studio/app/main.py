@@ -7,7 +7,8 @@ router, when a user opens a deep link first.
 import streamlit as st
 
 from batik_studio.app.i18n import t
-from batik_studio.app.ui import language_switch
+from batik_studio.app.ui import escape_markdown, language_switch
+from batik_studio.errors import BatikError
 
 st.set_page_config(page_title="Batik Studio", page_icon=":material/texture:", layout="wide")
 lang = language_switch()
@@ -18,4 +19,7 @@ pages = [
     st.Page("views/motifs.py", title=t("nav.motifs", lang), icon=":material/menu_book:"),
     st.Page("views/toolpath.py", title=t("nav.toolpath", lang), icon=":material/route:"),
 ]
-st.navigation(pages).run()
+try:
+    st.navigation(pages).run()
+except BatikError as error:  # a model, database or file problem: one message, never a traceback
+    st.error(t("app.error", lang, error=escape_markdown(str(error))))

@@ -5,7 +5,7 @@ import streamlit as st
 from batik_studio.app import resources, service
 from batik_studio.app.i18n import t
 from batik_studio.app.ui import escape_markdown, language, result_view
-from batik_studio.errors import BatikError, ImageError
+from batik_studio.errors import ImageError
 
 lang = language()
 st.title(t("classify.title", lang))
@@ -36,9 +36,6 @@ if entry is None:
     except ImageError as error:
         st.error(t("classify.error", lang, name=escape_markdown(photo.name), mb=service.MAX_UPLOAD_MB))
         st.caption(t("classify.error_detail", lang, error=escape_markdown(str(error))))
-        st.stop()
-    except BatikError as error:
-        st.error(t("home.model_error", lang, error=escape_markdown(str(error))))
         st.stop()
     done[photo.file_id] = entry.id
 result_view(entry, store, resources.catalog(), lang)
