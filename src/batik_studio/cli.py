@@ -44,6 +44,18 @@ def main(
     """Batik Studio command line."""
 
 
+@app.command("app")
+def app_command(
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve the web app on."),
+    host: str = typer.Option("localhost", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+) -> None:
+    """Start the web app (Streamlit); a browser opens only where there is a display."""
+    from batik_studio.app.launch import has_display, serve
+
+    typer.echo(f"Batik Studio web app: http://{host}:{port}  (Ctrl+C stops it)")
+    serve(port=port, host=host, headless=not has_display())
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
     """Turn the project's own errors into one line on stderr and exit status 1 (no traceback)."""
