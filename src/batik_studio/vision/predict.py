@@ -111,7 +111,7 @@ class Predictor:
         logits, features = self._session.run(None, {"images": views})
         return logits.mean(axis=0), features.mean(axis=0)
 
-    def decide(self, logits: np.ndarray, features: np.ndarray, top_k: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    def decide(self, logits: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (n, C) and unknown flags (n,) from raw outputs (n, C), (n, D)."""
         probs = softmax(logits, self.calibration.temperature)
         unknown = self.scorer.score(features) > self.calibration.threshold
