@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint setup clean
+.PHONY: run example test lint setup clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11+ is required"; exit 1; }
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/batik toolpath optimize src/batik_studio/toolpath/examples/megamendung_tile.svg -o /tmp/batik-example.gcode
+run: example
+
+# The drawing-order optimiser on the bundled Megamendung tile: G-code, JSON report and route plot in artifacts/.
+example: $(STAMP)
+	mkdir -p artifacts
+	$(BIN)/batik toolpath optimize src/batik_studio/toolpath/examples/megamendung_tile.svg \
+		-o artifacts/megamendung_tile.gcode --report artifacts/megamendung_tile.json --plot artifacts/megamendung_tile.png
 
 test: $(STAMP)
 	bash scripts/test-setup.sh

@@ -21,17 +21,17 @@ from batik_studio.vision.data import (
     write_subset,
 )
 
-from .conftest import make_dataset, pattern
+from .synthetic import make_dataset, pattern
 
 
 def test_hash_is_invariant_to_rotation_and_mirror() -> None:
-    """A rotated, mirrored and re-encoded copy is within a few bits; another pattern is far."""
+    """A rotated, mirrored, resized copy is within the grouping distance; another pattern is far."""
     rng = np.random.default_rng(1)
     image = pattern("stripes", rng, size=128)
     copy = image.rotate(90).transpose(Image.Transpose.FLIP_LEFT_RIGHT).resize((100, 100))
     other = pattern("dots", rng, size=128)
     distances = hash_distances(np.stack([dihedral_hashes(image), dihedral_hashes(copy), dihedral_hashes(other)]))
-    assert distances[0, 1] <= 4
+    assert distances[0, 1] <= 8  # the default grouping distance
     assert distances[0, 2] > 10
 
 
@@ -69,12 +69,12 @@ def test_check_finds_bad_files_and_cross_split_duplicates(tmp_path: Path) -> Non
     (root / "train" / "dots" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
     copy = Image.open(root / "train" / "checks" / "checks_0.png").rotate(90)
     copy.save(root / "test" / "checks" / "leak.png")
-    report = check_dataset(root, min_per_class=5)
+    report = check_dataset(root, min_per_class=7)
     assert [p.name for p, _ in report.bad] == ["broken.jpg"]
     leaked = [g for g in report.cross_split if any(p.name == "leak.png" for p in g)]
     assert leaked and any(p.name == "checks_0.png" for p in leaked[0])
     assert report.counts["train"]["checks"] == 4
-    assert set(report.small_classes) == {"checks", "dots", "stripes"}
+    assert set(report.small_classes) == {"dots", "stripes"}  # checks has 7 with the leaked copy
 
 
 def test_read_dataset_rejects_missing_and_empty(tmp_path: Path) -> None:
@@ -100,8 +100,14 @@ def test_write_subset_filters_and_drops_near_duplicates(tmp_path: Path) -> None:
     rows += [f"dots,dots_{i}.png,a" for i in range(6)]
     manifest.write_text("\n".join(rows) + "\n")
     report = write_subset(
-        source, tmp_path / "out", classes=["checks", "dots"], manifest=manifest, origin="a",
-        exclude_near=[tmp_path / "ref"], holdout=0.5, seed=0,
+        source,
+        tmp_path / "out",
+        classes=["checks", "dots"],
+        manifest=manifest,
+        origin="a",
+        exclude_near=[tmp_path / "ref"],
+        holdout=0.5,
+        seed=0,
     )
     assert report["near_duplicates_dropped"] == 1
     subset = read_dataset(tmp_path / "out")

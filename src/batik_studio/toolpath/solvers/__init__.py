@@ -12,8 +12,11 @@ from typing import Any
 
 from batik_studio.toolpath.model import DEFAULT_DRAW_FEED_MM_MIN, DEFAULT_RAPID_FEED_MM_MIN, Drawing, measure
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver
+from batik_studio.toolpath.solvers.greedy import GreedySolver
 
-SOLVERS: dict[str, Callable[..., Solver]] = {}
+SOLVERS: dict[str, Callable[..., Solver]] = {
+    "greedy": GreedySolver,
+}
 
 
 def optimize(

@@ -1,0 +1,140 @@
+"""What a read drawing is: the segments to order plus what the G-code writer needs to draw them again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from batik_studio.errors import DrawingError
+from batik_studio.toolpath.model import Drawing
+
+#: Coordinates further than this from zero (mm) are not a drawing but a broken file.
+MAX_COORDINATE_MM = 1e6
+
+#: Millimetres per inch (G20 and SVG ``in`` units).
+MM_PER_INCH = 25.4
+
+
+@dataclass(frozen=True)
+class PenSettings:
+    """How the G-code reader tells pen down from pen up.
+
+    By default the pen is down while Z is below ``z_threshold_mm`` (the examples lower the pen to Z -1 and lift
+    it to Z 5). When ``down_command`` and ``up_command`` are given (for example ``"M3"`` and ``"M5"``), a line
+    holding every word of one of them lowers or lifts the pen and Z is ignored.
+    """
+
+    z_threshold_mm: float = 0.0
+    down_command: str | None = None
+    up_command: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.down_command is None) != (self.up_command is None):
+            raise DrawingError("give both a pen-down and a pen-up command, or neither (then Z decides)")
+        for command in (self.down_command, self.up_command):
+            if command is not None and not command.strip():
+                raise DrawingError("pen commands must not be empty")
+        if self.down_command is not None and self.down_command.strip().upper() == self.up_command.strip().upper():
+            raise DrawingError(f"pen-down and pen-up commands must differ, both are {self.down_command!r}")
+
+
+@dataclass(frozen=True)
+class GcodeSettings:
+    """How :func:`~batik_studio.toolpath.io.write_gcode` writes pen moves.
+
+    ``pen_up`` / ``pen_down`` are whole G-code lines; ``None`` keeps the input's own lines for G-code input and
+    uses ``G0 Z5`` / ``G1 Z-1 F500`` for SVG input. ``draw_feed_mm_min`` is the drawing feed of strokes read from
+    SVG (G-code strokes keep their own F words). ``return_to_origin`` ends SVG-made programs with a rapid move
+    back to the origin (G-code input keeps its own footer).
+    """
+
+    pen_up: str | None = None
+    pen_down: str | None = None
+    draw_feed_mm_min: float = 500.0
+    return_to_origin: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.draw_feed_mm_min > 0:
+            raise DrawingError(f"the drawing feed must be positive (mm/min), got {self.draw_feed_mm_min}")
+        for line in (self.pen_up, self.pen_down):
+            if line is not None and (not line.strip() or "\n" in line):
+                raise DrawingError(f"pen commands must be one non-empty line, got {line!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Move:
+    """One drawing command of a stroke, in millimetres and absolute coordinates.
+
+    ``motion`` is 0 or 1 (straight) or 2 / 3 (clockwise / counter-clockwise arc about ``center``). ``radius``
+    is the signed R word (mm) when the arc was written in R form, else ``None``. ``z`` is the Z at the end of
+    the move, ``feed`` the F in force (in the file's units per minute, ``None`` if never set). ``points`` is how
+    many points the move adds to the segment's flattened polyline (1 for a straight move).
+    """
+
+    motion: int
+    end: tuple[float, float]
+    z: float | None
+    feed: float | None
+    center: tuple[float, float] | None = None
+    radius: float | None = None
+    points: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Stroke:
+    """The original commands of one pen-down run: where it starts, its moves and the lines that lowered the pen."""
+
+    start: tuple[float, float]
+    start_z: float | None
+    moves: tuple[Move, ...]
+    pen_down: tuple[str, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class GcodeProgram:
+    """Everything of a G-code file around its strokes: header and footer lines (verbatim) and modal state.
+
+    ``units`` is the unit of the strokes (``"mm"`` or ``"inch"``; the body is written in it). ``header_relative``
+    and ``footer_relative`` say whether G91 was in force where the header ends and the footer starts (the body is
+    written absolute, G90, in between). ``pen_up`` is the line used to lift the pen before each travel move.
+    """
+
+    header: tuple[str, ...]
+    footer: tuple[str, ...]
+    strokes: tuple[Stroke, ...]
+    units: Literal["mm", "inch"]
+    header_relative: bool
+    footer_relative: bool
+    pen_up: str
+
+
+@dataclass(frozen=True, eq=False)
+class Document:
+    """A drawing read from a file: the segments to order (``drawing``) and, for G-code, the original program.
+
+    ``drawing.paths[i]`` is the flattened polyline of ``program.strokes[i]`` (G-code) or of the i-th SVG subpath.
+    """
+
+    drawing: Drawing
+    source: Path
+    kind: Literal["gcode", "svg"]
+    program: GcodeProgram | None = None
+
+    def __post_init__(self) -> None:
+        if (self.kind == "gcode") != (self.program is not None):
+            raise ValueError("a G-code document needs its program, an SVG document has none")
+        if self.program is not None and len(self.program.strokes) != len(self.drawing):
+            raise ValueError("one stroke per segment is required")
+
+
+__all__ = [
+    "MAX_COORDINATE_MM",
+    "MM_PER_INCH",
+    "Document",
+    "GcodeProgram",
+    "GcodeSettings",
+    "Move",
+    "PenSettings",
+    "Stroke",
+]

@@ -1,0 +1,6 @@
+G21 G90
+G0 Z5
+G0 X0 Y0
+G1 Z-1
+G1 X nan Y 3
+G0 Z5

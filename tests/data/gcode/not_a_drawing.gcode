@@ -1,0 +1,2 @@
+Dear batik maker,
+this is a letter, not a drawing.

@@ -1,0 +1,45 @@
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from batik_studio.toolpath.io import Document
+from batik_studio.toolpath.model import Drawing, Order
+from batik_studio.toolpath.report import metrics_lines, plot_route, report_lines, result_report
+from batik_studio.toolpath.solvers import optimize
+
+
+def small_document() -> Document:
+    paths = (np.array([[20.0, 0.0], [30.0, 0.0]]), np.array([[1.0, 0.0], [5.0, 0.0]]))
+    return Document(Drawing(paths), Path("two.svg"), "svg")
+
+
+def test_report_holds_the_agreed_keys_and_json_types():
+    """The report is JSON-serialisable and its figures agree with the run."""
+    document = small_document()
+    result = optimize(document.drawing, "greedy")
+    report = result_report(result, document)
+    assert json.loads(json.dumps(report)) == report
+    assert report["segments"] == 2 and report["closed_loops"] == 0
+    assert report["draw_mm"] == pytest.approx(14)
+    assert report["travel_before_mm"] == pytest.approx(20 + 29 + 5)
+    assert report["travel_after_mm"] == pytest.approx(1 + 15 + 30)
+    assert report["machining_minutes_after"] == pytest.approx((14 + 46) / 500)
+    assert report["method"] == "greedy" and report["lower_bound_mm"] is None and report["gap_pct"] is None
+
+
+def test_text_summaries_name_the_figures():
+    """The text summaries mention travel before and after and the drawing figures."""
+    document = small_document()
+    result = optimize(document.drawing, "greedy")
+    assert "54.0 mm -> 46.0 mm (-14.8%)" in "\n".join(report_lines(result_report(result, document)))
+    assert any(line.startswith("draw (TS)      14.0 mm") for line in metrics_lines(result.before))
+
+
+def test_plot_route_writes_png(tmp_path):
+    """plot_route writes a PNG and nothing else."""
+    document = small_document()
+    target = plot_route(document.drawing, Order.identity(2), Order.identity(2), tmp_path / "route.png")
+    assert target.read_bytes()[:4] == b"\x89PNG"
+    assert [p.name for p in tmp_path.iterdir()] == ["route.png"]
