@@ -104,7 +104,7 @@ def _run_epoch(model, images, targets, pre, config, rng, optimizer=None) -> tupl
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-        loss_sum += float(loss) * len(batch)
+        loss_sum += float(loss.detach()) * len(batch)
         correct += int((logits.argmax(1) == y).sum())
     return loss_sum / len(order), correct / len(order)
 

@@ -73,8 +73,11 @@ def fit_head(features: np.ndarray, targets: np.ndarray, c: float, l2_normalize: 
     std = x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=500, random_state=seed)
     model.fit((x - mean) / std, targets)
-    weight = model.coef_ / std
-    bias = model.intercept_ - weight @ mean
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax needs one per class
+        coef, intercept = np.r_[-coef, coef] / 2, np.r_[-intercept, intercept] / 2
+    weight = coef / std
+    bias = intercept - weight @ mean
     return LinearHead(weight.astype(np.float32), bias.astype(np.float32), l2_normalize)
 
 
