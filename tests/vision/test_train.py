@@ -87,13 +87,19 @@ def test_temperature_fixes_overconfidence() -> None:
 
 
 def test_unknown_scorer_ranks_far_points_higher() -> None:
-    """The Mahalanobis scorer gives points far from every class mean higher scores than class members."""
+    """Points far from every class mean, or with a doubtful top probability, score higher than sure members."""
     rng = np.random.default_rng(0)
-    x = np.r_[rng.normal(0, 1, (50, 6)), rng.normal(0, 1, (50, 6)) + 5]
+    centre_a, centre_b = np.array([6.0, 0, 0, 0, 0, 0]), np.array([0, 6.0, 0, 0, 0, 0])
+    x = np.r_[rng.normal(0, 1, (50, 6)) + centre_a, rng.normal(0, 1, (50, 6)) + centre_b]
     y = np.r_[np.zeros(50, int), np.ones(50, int)]
     scorer = fit_unknown_scorer(x, y, dim=4)
-    far = rng.normal(0, 1, (20, 6)) - 8
-    assert scorer.score(far).min() > np.percentile(scorer.score(x), 95)
+    far = rng.normal(0, 1, (20, 6)) + np.array([0, 0, -6.0, 0, 0, 0])
+    assert scorer.distance(far).min() > np.percentile(scorer.distance(x), 95)
+    scorer = scorer.with_references(scorer.distance(x), rng.uniform(0, 0.2, len(x)))
+    sure = np.tile([[0.99, 0.01]], (20, 1))
+    unsure = np.tile([[0.5, 0.5]], (20, 1))
+    assert (scorer.score(far, sure) > scorer.score(x[:20], sure)).all()
+    assert (scorer.score(x[:20], unsure) > scorer.score(x[:20], sure)).all()
 
 
 def test_report_layout() -> None:

@@ -36,7 +36,7 @@ class TrainConfig:
     l2_normalize: bool = True
     tta: tuple[tuple[float, float, float, bool], ...] = ((1.0, 0.5, 0.5, True),)
     false_reject_rate: float = 0.05
-    unknown_dim: int = 256
+    unknown_dim: int = 512
     augment: Augment = Augment()
     # seed recipe
     epochs: int = 25

@@ -231,12 +231,12 @@ def evaluate_model(
     }
     if colour_baseline:
         result["colour_baseline_accuracy"] = _colour_baseline(dataset, test, labels)
-    known_scores = predictor.scorer.score(features)
+    known_scores = predictor.scorer.score(features, probs)
     result["unknown"] = {}
     for folder in unknown:
         other = read_flat_folder(folder)
-        _, unknown_features = run_model(predictor, [s.path for s in other.samples])
-        scores = predictor.scorer.score(unknown_features)
+        unknown_logits, unknown_features = run_model(predictor, [s.path for s in other.samples])
+        scores = predictor.scorer.score(unknown_features, predictor.decide(unknown_logits, unknown_features)[0])
         result["unknown"][str(folder)] = {
             "n": len(other.samples),
             "auroc": roc_auc(known_scores, scores),

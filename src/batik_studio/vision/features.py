@@ -54,11 +54,19 @@ def _views(path: Path, pre: Preprocess, aug: Augment | None, n_views: int, seed:
     return np.stack([to_array(image, pre)] + [random_view(image, pre, aug, rng) for _ in range(n_views - 1)])
 
 
+def file_digest(path: Path) -> str:
+    """SHA-1 of a file's bytes (identifies an exported trunk whatever its name)."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _cache_key(trunk: Path, dataset: Dataset, pre: Preprocess, aug: Augment | None, n_views: int, seed: int) -> str:
     files = [(str(s.path), s.path.stat().st_size, int(s.path.stat().st_mtime)) for s in dataset.samples]
-    trunk_stat = trunk.stat()
     payload = {
-        "trunk": [str(trunk.name), trunk_stat.st_size],
+        "trunk": file_digest(trunk),
         "pre": asdict(pre),
         "aug": asdict(aug) if aug is not None else None,
         "views": n_views,

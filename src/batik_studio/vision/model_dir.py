@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ REQUIRED = (MODEL_FILE, LABELS_FILE, PREPROCESS_FILE, CALIBRATION_FILE, UNKNOWN_
 
 @dataclass(frozen=True)
 class Calibration:
-    """Softmax temperature (> 0) and the unknown-rejection threshold on ``UnknownScorer`` scores.
+    """Softmax temperature (> 0) and the unknown-rejection threshold on ``UnknownScorer.score`` (0..2).
 
     A photo is rejected as "not one of the known motifs" when its score is above ``threshold``; the threshold was
     set on held-out photos of the known motifs so that about ``false_reject_rate`` of them are rejected.
@@ -38,7 +38,7 @@ class Calibration:
     temperature: float
     threshold: float
     false_reject_rate: float
-    method: str = "mahalanobis"
+    method: str = "mahalanobis+doubt"
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
@@ -47,43 +47,68 @@ class Calibration:
 
 @dataclass(frozen=True)
 class UnknownScorer:
-    """Mahalanobis distance to the nearest class mean, in a whitened space of the backbone features.
+    """How unlike the known motifs a photo is, from two cues measured against held-out known photos.
 
-    ``score(f) = min_c || (f - offset) @ projection - means[c] ||^2 / k`` with ``projection`` (D, k) whitening the
-    training features (shared within-class covariance) and ``means`` (C, k) the class means in that space.
+    ``distance``: squared Mahalanobis distance of the L2-normalised features to the nearest class mean, in a
+    whitened space (``projection`` (D, k) whitens the shared within-class covariance; ``means`` (C, k) are the
+    class means there); it flags photos far from every motif, such as other fabrics and everyday photos.
+    ``doubt``: one minus the calibrated top probability; it flags photos the head cannot place, such as batik
+    motifs it was not trained on. Each cue becomes its empirical CDF over held-out (out-of-fold) photos of the known
+    motifs (``reference_distance``, ``reference_doubt``, sorted), and the score is their sum, from 0 to 2.
     """
 
     offset: np.ndarray
     projection: np.ndarray
     means: np.ndarray
+    reference_distance: np.ndarray
+    reference_doubt: np.ndarray
 
-    def score(self, features: np.ndarray) -> np.ndarray:
-        """Rejection scores (n,) of features (n, D); larger means less like any known motif."""
-        z = (np.asarray(features, dtype=np.float32) - self.offset) @ self.projection
+    def distance(self, features: np.ndarray) -> np.ndarray:
+        """Squared whitened distance (n,) of features (n, D) to the nearest class mean, per dimension."""
+        features = np.asarray(features, dtype=np.float32)
+        features = features / np.linalg.norm(features, axis=1, keepdims=True)
+        z = (features - self.offset) @ self.projection
         d2 = ((z[:, None, :] - self.means[None, :, :]) ** 2).sum(axis=2)
         return d2.min(axis=1) / self.projection.shape[1]
 
+    def score(self, features: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """Rejection scores (n,) from features (n, D) and calibrated probabilities (n, C); larger is stranger."""
+        return self.combine(self.distance(features), 1.0 - np.asarray(probs).max(axis=1))
+
+    def combine(self, distance: np.ndarray, doubt: np.ndarray) -> np.ndarray:
+        """The score from already measured cues: the sum of their empirical CDFs over the references."""
+        return _ecdf(self.reference_distance, distance) + _ecdf(self.reference_doubt, doubt)
+
+    def with_references(self, distance: np.ndarray, doubt: np.ndarray) -> UnknownScorer:
+        """The same scorer with new held-out reference values (stored sorted)."""
+        return replace(self, reference_distance=np.sort(distance), reference_doubt=np.sort(doubt))
+
     def save(self, path: Path) -> None:
         """Write the arrays as ``.npz``."""
-        np.savez(path, offset=self.offset, projection=self.projection, means=self.means)
+        np.savez(path, **{name: getattr(self, name) for name in self.__dataclass_fields__})
 
     @classmethod
     def load(cls, path: Path) -> UnknownScorer:
         """Read arrays written by ``save``."""
         try:
             with np.load(path) as data:
-                return cls(
-                    data["offset"].astype(np.float32),
-                    data["projection"].astype(np.float32),
-                    data["means"].astype(np.float32),
-                )
+                return cls(**{name: data[name].astype(np.float32) for name in cls.__dataclass_fields__})
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: cannot read the unknown-rejection arrays ({exc})") from exc
 
 
-def fit_unknown_scorer(features: np.ndarray, targets: np.ndarray, dim: int = 256, shrink: float = 0.1) -> UnknownScorer:
-    """Fit the whitening (PCA of the within-class scatter, shrunk towards its mean eigenvalue) and class means."""
+def _ecdf(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Share of reference values at or below each value, kept inside (0, 1)."""
+    return (np.searchsorted(reference, values, side="right") + 1) / (len(reference) + 2)
+
+
+def fit_unknown_scorer(features: np.ndarray, targets: np.ndarray, dim: int = 512, shrink: float = 0.1) -> UnknownScorer:
+    """Fit the whitening (PCA of the within-class scatter of L2-normalised features, shrunk) and class means.
+
+    The references are left empty; set them from held-out photos with ``with_references``.
+    """
     features = np.asarray(features, dtype=np.float64)
+    features = features / np.linalg.norm(features, axis=1, keepdims=True)
     offset = features.mean(axis=0)
     classes = np.unique(targets)
     means = np.stack([features[targets == c].mean(axis=0) for c in classes])
@@ -95,7 +120,10 @@ def fit_unknown_scorer(features: np.ndarray, targets: np.ndarray, dim: int = 256
     values = (1 - shrink) * values + shrink * values.mean()
     projection = vectors / np.sqrt(values)
     class_means = (means - offset) @ projection
-    return UnknownScorer(offset.astype(np.float32), projection.astype(np.float32), class_means.astype(np.float32))
+    empty = np.zeros(0, dtype=np.float32)
+    return UnknownScorer(
+        offset.astype(np.float32), projection.astype(np.float32), class_means.astype(np.float32), empty, empty
+    )
 
 
 def read_json(path: Path) -> dict | list:

@@ -114,7 +114,7 @@ class Predictor:
     def decide(self, logits: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities (n, C) and unknown flags (n,) from raw outputs (n, C), (n, D)."""
         probs = softmax(logits, self.calibration.temperature)
-        unknown = self.scorer.score(features) > self.calibration.threshold
+        unknown = self.scorer.score(features, probs) > self.calibration.threshold
         return probs, unknown
 
     def predict(self, image: Image.Image | bytes | str | Path, top_k: int = 3) -> Prediction:

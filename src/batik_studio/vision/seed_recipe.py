@@ -39,6 +39,7 @@ from batik_studio.vision.model_dir import (
     write_calibration,
     write_json,
 )
+from batik_studio.vision.predict import softmax
 from batik_studio.vision.preprocess import Preprocess, normalize, to_array
 
 
@@ -216,7 +217,10 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
     fit_logits, fit_features = _outputs(model, [images[i] for i in fit_idx], pre)
     temperature = fit_temperature(val_logits, targets[val_idx])
     scorer = fit_unknown_scorer(fit_features, targets[fit_idx], config.unknown_dim)
-    threshold = float(np.quantile(scorer.score(val_features), 1 - config.false_reject_rate))
+    val_distance = scorer.distance(val_features)
+    val_doubt = 1 - softmax(val_logits, temperature).max(axis=1)
+    scorer = scorer.with_references(val_distance, val_doubt)
+    threshold = float(np.quantile(scorer.combine(val_distance, val_doubt), 1 - config.false_reject_rate))
     export_onnx(model.eval(), staging / MODEL_FILE, size, ["logits", "features"])
     write_json(staging / LABELS_FILE, labels)
     pre.save(staging / PREPROCESS_FILE)

@@ -140,22 +140,23 @@ def train_probe(
 
     # Out-of-fold predictions: every training photo is scored by a head that never saw its group.
     oof_logits = np.zeros((len(targets), len(labels)))
-    oof_scores = np.zeros(len(targets))
+    oof_distance = np.zeros(len(targets))
     folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
     for k, (fit_idx, held_idx) in enumerate(folds, start=1):
         x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
         head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
         oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
-        scorer = fit_unknown_scorer(x, y, config.unknown_dim)
-        oof_scores[held_idx] = scorer.score(held[held_idx].mean(axis=1))
+        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
         progress("grouped cross-validation", k, len(folds))
     temperature = fit_temperature(oof_logits, targets)
-    threshold = float(np.quantile(oof_scores, 1 - config.false_reject_rate))
+    oof_probs = softmax(oof_logits, temperature)
 
     progress("final head", 0, 1)
     x, y = _views_and_targets(augmented, targets)
     head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
-    scorer = fit_unknown_scorer(x, y, config.unknown_dim)
+    oof_doubt = 1 - oof_probs.max(axis=1)
+    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
+    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
     progress("final head", 1, 1)
 
     out = Path(out)
