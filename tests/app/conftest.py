@@ -26,7 +26,13 @@ class ColourPredictor:
     """Names a motif from the photo's dominant channel: red -> Kawung, blue -> Mega Mendung, grey -> unknown."""
 
     labels = LABELS
-    card = {"name": "colour-rule test predictor", "metrics": {"test": {"accuracy": 0.5, "images": 7}}}
+    card = {
+        "name": "colour-rule test predictor",
+        "evaluations": {
+            "batik7-test": {"n": 7, "accuracy": 0.5, "unknown": {"/data/not-batik": {"n": 10, "rejected": 0.8}}}
+        },
+        "known_limits": ["Knows only three colours."],
+    }
 
     def predict(self, image, top_k=3):
         from batik_studio.vision.predict import Prediction

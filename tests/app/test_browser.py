@@ -65,6 +65,13 @@ def server(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/test-setup.sh installs it)")
     pytest.importorskip("playwright", reason="the playwright package is not installed (pip install '.[dev]')")
+    from batik_studio.errors import ModelError
+    from batik_studio.vision.predict import Predictor
+
+    try:
+        Predictor()
+    except ModelError as error:
+        pytest.skip(f"the shipped model is needed for the browser test and cannot be loaded: {error}")
     tmp = tmp_path_factory.mktemp("browser")
     port = _free_port()
     env = {

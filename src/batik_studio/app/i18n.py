@@ -48,8 +48,17 @@ TEXT: dict[str, dict[str, str]] = {
     "home.model": {"id": "Model yang dipakai", "en": "The model in use"},
     "home.known": {"id": "Motif yang dikenali ({n}): {names}", "en": "Motifs it recognises ({n}): {names}"},
     "home.accuracy": {
-        "id": "Akurasi terukur pada data uji yang tidak dipakai saat pelatihan: **{accuracy}** ({images} foto).",
-        "en": "Accuracy measured on test photos not used in training: **{accuracy}** ({images} photos).",
+        "id": "Akurasi terukur pada foto uji yang tidak dipakai saat pelatihan ({name}): **{accuracy}** "
+        "({images} foto).",
+        "en": "Accuracy measured on test photos not used in training ({name}): **{accuracy}** ({images} photos).",
+    },
+    "home.rejected": {
+        "id": "Foto bukan batik yang ditolak (`{folder}`, {n} foto): **{rejected}**.",
+        "en": "Non-batik photos it rejects (`{folder}`, {n} photos): **{rejected}**.",
+    },
+    "home.card_limits": {
+        "id": "Dari kartu model (dalam bahasa Inggris):",
+        "en": "From the model card:",
     },
     "home.no_accuracy": {
         "id": "Kartu model tidak memuat akurasi terukur.",

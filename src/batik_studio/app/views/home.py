@@ -1,5 +1,7 @@
 """Home / Beranda: what the app does, the motifs the shipped model knows, its measured accuracy and limits."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from batik_studio.app import resources
@@ -27,10 +29,18 @@ except BatikError as error:
 catalog = resources.catalog()
 names = [motif_label(label, catalog) for label in predictor.labels]
 st.markdown(t("home.known", lang, n=len(names), names=", ".join(names)))
-test = (predictor.card.get("metrics") or {}).get("test") or {}
-if "accuracy" in test:
-    st.markdown(t("home.accuracy", lang, accuracy=f"{100 * test['accuracy']:.1f}%", images=test.get("images", "?")))
-else:
+evaluations = predictor.card.get("evaluations") or {}
+for name, evaluation in evaluations.items():
+    if evaluation.get("accuracy") is not None:
+        accuracy = f"{100 * evaluation['accuracy']:.1f}%"
+        st.markdown(t("home.accuracy", lang, name=name, accuracy=accuracy, images=evaluation.get("n", "?")))
+    for folder, rejection in (evaluation.get("unknown") or {}).items():
+        rejected = f"{100 * rejection['rejected']:.0f}%"
+        st.markdown(t("home.rejected", lang, rejected=rejected, n=rejection["n"], folder=Path(folder).name))
+if not evaluations:
     st.markdown(t("home.no_accuracy", lang))
 st.subheader(t("home.limits_title", lang))
 st.markdown(t("home.limits", lang))
+limits = predictor.card.get("known_limits") or []
+if limits:
+    st.caption(t("home.card_limits", lang) + "\n" + "\n".join(f"- {limit}" for limit in limits))
