@@ -32,9 +32,9 @@ class TrainConfig:
     duplicate_bits: int = 8
     # probe recipe
     views: int = 32
-    c: float = 0.1
+    c: float = 0.03
     l2_normalize: bool = True
-    tta: tuple[tuple[float, float, float, bool], ...] = ((1.0, 0.5, 0.5, True),)
+    tta: tuple[tuple[float, float, float, bool], ...] = ((0.7, 0.5, 0.5, False), (0.5, 0.5, 0.5, False))
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
     augment: Augment = Augment()

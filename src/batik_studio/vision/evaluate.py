@@ -57,18 +57,24 @@ def roc_auc(known_scores: np.ndarray, unknown_scores: np.ndarray) -> float:
 
 
 def classification_report(targets: np.ndarray, predicted: np.ndarray, labels: Sequence[str]) -> dict:
-    """Per-class precision/recall/F1/support plus accuracy, macro and weighted averages (as scikit-learn)."""
+    """Per-class precision/recall/F1/support plus accuracy, macro and weighted averages (as scikit-learn).
+
+    Only classes present in ``targets`` get a row and enter the averages; a photo predicted as an absent class
+    counts as a miss of its true class.
+    """
     from sklearn.metrics import classification_report as sk_report
 
     present = sorted(set(targets.tolist()))
-    return sk_report(
+    report = sk_report(
         targets,
         predicted,
-        labels=list(range(len(labels))),
-        target_names=list(labels),
+        labels=present,
+        target_names=[labels[i] for i in present],
         output_dict=True,
         zero_division=0,
-    ) | {"classes_present": [labels[i] for i in present]}
+    )
+    report["accuracy"] = float((targets == predicted).mean())
+    return report | {"classes_present": [labels[i] for i in present]}
 
 
 def format_report(report: dict, labels: Sequence[str]) -> str:
@@ -76,8 +82,8 @@ def format_report(report: dict, labels: Sequence[str]) -> str:
     width = max(len(name) for name in [*labels, "weighted avg"])
     lines = [f"{'':>{width}} {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
     for name in labels:
-        row = report[name]
-        if row["support"] == 0:
+        row = report.get(name)
+        if row is None:
             continue
         lines.append(
             f"{name:>{width}} {row['precision']:9.2f} {row['recall']:9.2f} {row['f1-score']:9.2f} {row['support']:9.0f}"
