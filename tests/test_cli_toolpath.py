@@ -27,7 +27,7 @@ def test_optimize_writes_gcode_report_and_plot(tmp_path):
     args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(out), "--report", str(report), "--plot", str(plot)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "travel" in result.output and "greedy" in result.output
+    assert "travel" in result.output and "best" in result.output and "lower bound" in result.output
     figures = json.loads(report.read_text())
     keys = {
         "segments",

@@ -156,3 +156,20 @@ def test_dot_is_a_one_point_segment(tmp_path):
     drawing = read_drawing(tmp_path / "dot.gcode").drawing
     assert [p.tolist() for p in drawing.paths] == [[[3.0, 4.0]]]
     assert drawing.draw_mm == 0.0
+
+
+def test_comment_forms_and_lowercase(tmp_path):
+    """Nested and trailing comments, lowercase words and words without spaces are read."""
+    text = "g21 (mm (metric))\nG0Z5;up\nG0 X1 Y1\ng1z-1 F100 ( down )\nG1X4Y5\nG0 Z5\n"
+    (tmp_path / "forms.gcode").write_text(text)
+    assert read_drawing(tmp_path / "forms.gcode").drawing.paths[0].tolist() == [[1.0, 1.0], [4.0, 5.0]]
+
+
+def test_header_keeps_modal_words_on_travel_lines(tmp_path):
+    """A header travel line that also sets a mode is kept; a plain travel line is left to the writer."""
+    text = "G90 G0 X0 Y0\nG0 X5 Y5\nG1 X10 Y10 Z-1 F100\nG1 X20 Y10\nG0 Z5\n"
+    (tmp_path / "modal.gcode").write_text(text)
+    document = read_drawing(tmp_path / "modal.gcode")
+    assert document.program.header == ("G90 G0 X0 Y0",)
+    assert document.drawing.paths[0].tolist() == [[5.0, 5.0], [10.0, 10.0], [20.0, 10.0]]
+    assert document.program.strokes[0].pen_down == ("G1 Z-1 F100",)

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from batik_studio.toolpath.io import Document, PenSettings, read_drawing, write_gcode
+from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, read_drawing, write_gcode
 from batik_studio.toolpath.model import Drawing, Order, oriented_path, travel_mm
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from tests.toolpath.shared import DATA, shared_files
@@ -101,13 +101,15 @@ polyline = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(paths=st.lists(polyline, min_size=1, max_size=12), seed=st.integers(0, 2**16), close=st.booleans())
 def test_random_polyline_drawings_survive(paths, seed, close, tmp_path):
-    """Random polyline drawings in a random order and direction come back as the same strokes."""
+    """Random polyline drawings in a random order, direction and loop entry come back as the same strokes."""
     arrays = [np.array(p, float) for p in paths]
     if close:
         arrays = [np.vstack([a, a[:1]]) if len(a) >= 2 else a for a in arrays]
     document = Document(Drawing(tuple(arrays)), Path("random.svg"), "svg")
     rng = np.random.default_rng(seed)
-    order = Order(rng.permutation(len(arrays)), rng.random(len(arrays)) < 0.5)
+    sizes = np.array([len(a) for a in arrays])
+    entry = np.where(document.drawing.closed, rng.integers(0, np.maximum(sizes - 1, 1)), 0)
+    order = Order(rng.permutation(len(arrays)), rng.random(len(arrays)) < 0.5, entry_vertex=entry)
     again = read_drawing(write_gcode(document, order, tmp_path / "random.gcode"))
     assert_same_strokes(document, order, again)
 
@@ -142,4 +144,16 @@ def test_random_arc_programs_survive(strokes, seed, tmp_path):
     n = len(document.drawing)
     order = Order(rng.permutation(n), rng.random(n) < 0.5)
     again = read_drawing(write_gcode(document, order, tmp_path / "out.gcode"))
+    assert_same_strokes(document, order, again)
+
+
+def test_pen_lines_can_be_replaced(tmp_path):
+    """GcodeSettings pen lines replace the input's own, and the result reads back with those pen commands."""
+    document = read_drawing(DATA / "gcode" / "inch_units.gcode")
+    order = Order(np.array([1, 0]), np.array([True, False]))
+    settings = GcodeSettings(pen_up="M5 (lift)", pen_down="M3 (lower)")
+    written = write_gcode(document, order, tmp_path / "out.gcode", settings=settings)
+    lines = written.read_text().splitlines()
+    assert lines.count("M3 (lower)") == 2 and lines.count("M5 (lift)") == 3
+    again = read_drawing(written, pen=PenSettings(down_command="M3", up_command="M5"))
     assert_same_strokes(document, order, again)

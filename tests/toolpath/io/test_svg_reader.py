@@ -93,3 +93,14 @@ def test_megamendung_grid_counts():
     """The 5x5 Megamendung grid reads as 475 segments, 350 of them closed loops."""
     drawing = read_drawing(require_shared("batik/megamendung_grid_5x5.svg")).drawing
     assert (len(drawing), drawing.closed_loops) == (475, 350)
+
+
+def test_use_defs_and_hidden_elements(tmp_path):
+    """<use> copies are drawn, <defs> and hidden elements are not."""
+    body = (
+        '<defs><path id="p" d="M 0 0 L 10 0"/><clipPath id="c"><rect width="5" height="5"/></clipPath></defs>'
+        '<use href="#p" transform="translate(0,20)"/><use href="#p" transform="translate(0,40)"/>'
+        '<path d="M 0 60 L 10 60" style="display:none"/><path d="M 0 80 L 10 80" visibility="hidden"/>'
+    )
+    drawing = read_drawing(write_svg(tmp_path, body)).drawing
+    assert [p[:, 1].tolist() for p in drawing.paths] == [[20.0, 20.0], [40.0, 40.0]]

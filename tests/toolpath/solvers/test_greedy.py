@@ -89,3 +89,12 @@ def test_reproduces_reference_figure_on_megamendung_grid():
     result = optimize(drawing, "greedy")
     assert result.after.travel_mm == pytest.approx(7832, rel=0.01)
     assert isinstance(result.order, Order)
+
+
+def test_keeps_file_order_when_greedy_is_worse():
+    """When nearest neighbour travels more than the file order, the file order is returned."""
+    drawing = Drawing((np.array([[-2.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[3.0, 3.0]])))
+    order = GreedySolver().solve(drawing, SolveOptions())
+    assert order.sequence.tolist() == [0, 1, 2]
+    nearest_first = Order(np.array([1, 0, 2]), np.zeros(3, bool))
+    assert travel_mm(drawing, order) < travel_mm(drawing, nearest_first)

@@ -9,12 +9,15 @@ the same sweep).
 
 Lines before the first stroke (the header) and after the last one (the footer) are copied verbatim, except
 pen-up XY travel moves in the header, which the writer replaces by its own travel moves. Lines between strokes
-(travel moves, comments) are not copied. The body is written in the units of the strokes and in absolute
-coordinates (``G90``, restored to ``G91`` before the footer if the input was relative there).
+(travel moves, comments) are not copied. Before every stroke the writer lifts the pen, travels to the stroke's
+start and lowers the pen; after the last stroke it lifts the pen once more before the footer. The body is written
+in the units of the strokes and in absolute coordinates (``G90``, restored to ``G91`` before the footer if the
+input was relative there).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,8 +41,12 @@ from batik_studio.toolpath.model import Drawing, Order, oriented_path
 ARC_RADIUS_TOL_MM = 0.05
 ARC_RADIUS_REL_TOL = 0.001
 
+#: No arc is cut into more chords than this, whatever the tolerance.
+_MAX_ARC_POINTS = 100_000
+
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 _PAREN_COMMENT = re.compile(r"\([^()]*\)")
+_SPACE = re.compile(r"\s+")
 _LINE_NUMBER = re.compile(r"^\s*[Nn]\s*\d+\s*")
 _LETTERS_IGNORED = set("NOSTPDHLQK")
 _LETTERS_AXES = set("XYZIJRF")
@@ -52,20 +59,34 @@ def _fail(source: Path, number: int, message: str) -> DrawingError:
 
 
 def _strip_comments(raw: str, source: Path, number: int) -> str:
-    code = _PAREN_COMMENT.sub(" ", raw).split(";", 1)[0]
+    code = raw
+    while "(" in code and _PAREN_COMMENT.search(code):
+        code = _PAREN_COMMENT.sub(" ", code)
+    code = code.split(";", 1)[0]
     if "(" in code or ")" in code:
         raise _fail(source, number, f"unclosed comment in {raw.strip()!r}")
     code = code.strip().upper()
     return code[1:].strip() if code.startswith("/") else code
 
 
-def _parse_words(code: str, source: Path, number: int) -> list[tuple[str, float]]:
-    words = [(m.group(1), float(m.group(2))) for m in _WORD.finditer(code)]
+@functools.lru_cache(maxsize=4096)
+def _words_of(code: str) -> tuple[tuple[str, float], ...] | None:
+    """The (letter, value) words of a comment-free line, or None if anything else is in it (pen lines repeat)."""
+    found = _WORD.findall(code)
+    if sum(len(letter) + len(number_text) for letter, number_text in found) != len(_SPACE.sub("", code)):
+        return None
+    return tuple((letter, float(number_text)) for letter, number_text in found)
+
+
+def _parse_words(code: str, source: Path, number: int) -> tuple[tuple[str, float], ...]:
+    words = _words_of(code)
+    if words is not None:
+        return words
     rest = _WORD.sub("", code).strip()
     if rest:
         hint = " (truncated file?)" if re.fullmatch(r"[A-Z]", rest) else ""
         raise _fail(source, number, f"not G-code: cannot read {rest[:40]!r} in {code[:60]!r}{hint}")
-    return words
+    raise _fail(source, number, f"not G-code: {code[:60]!r}")
 
 
 def _command_words(command: str) -> frozenset[tuple[str, float]]:
@@ -130,7 +151,7 @@ def flatten_arc(
         count = 1 if not full_turn else 4
     else:
         step = 2 * math.acos(max(1 - tolerance_mm / radius, -1.0))
-        count = max(1, math.ceil(abs(sweep) / step - 1e-9))
+        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS)
     t = np.arange(1, count + 1, dtype=np.float64) / count
     angles = a0 + sweep * t
     radii = r0 + (r1 - r0) * t
@@ -145,202 +166,246 @@ class _OpenStroke:
     start_z: float | None
     pen_down: list[str]
     moves: list[Move] = field(default_factory=list)
-    points: list[np.ndarray] = field(default_factory=list)
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Line:
+    """One parsed line: its number, text, axis words and what its G words ask for."""
+
+    index: int
+    raw: str
+    words: tuple[tuple[str, float], ...]
+    values: dict[str, float]
+    homing: bool
+
+
+class _Reader:
+    """The modal state of a G-code interpreter that collects pen-down runs as strokes.
+
+    Positions are absolute millimetres. The header ends at the first pen-down line; the footer starts after the
+    last line that belongs to a stroke.
+    """
+
+    def __init__(self, source: Path, pen: PenSettings, tolerance_mm: float) -> None:
+        self.source = source
+        self.pen = pen
+        self.tolerance_mm = tolerance_mm
+        self.down_words = _command_words(pen.down_command) if pen.down_command else None
+        self.up_words = _command_words(pen.up_command) if pen.up_command else None
+        self.scale = 1.0
+        self.relative = False
+        self.position = (0.0, 0.0)
+        self.z: float | None = None
+        self.motion: int | None = None
+        self.feed: float | None = None
+        self.down = False
+        self.current: _OpenStroke | None = None
+        self.strokes: list[Stroke] = []
+        self.paths: list[np.ndarray] = []
+        self.stroke_scale: float | None = None
+        self.first_down: int | None = None
+        self.header_relative = False
+        self.dropped: set[int] = set()
+        self.last_stroke_line = -1
+        self.footer_relative = False
+        self.pen_up_line: str | None = None
+
+    def fail(self, line: _Line | int, message: str) -> DrawingError:
+        number = line.index + 1 if isinstance(line, _Line) else line
+        return _fail(self.source, number, message)
+
+    def parse(self, index: int, raw: str) -> _Line | None:
+        """Read the words of a line and apply its modal G words; None for blank and comment-only lines."""
+        code = _strip_comments(raw, self.source, index + 1)
+        if not code or code == "%":
+            return None
+        line = _Line(index, raw, _parse_words(code, self.source, index + 1), {}, False)
+        for letter, value in line.words:
+            if letter == "G":
+                self.apply_g(line, value)
+            elif letter in _LETTERS_AXES:
+                if letter in line.values:
+                    raise self.fail(line, f"word {letter} appears twice")
+                if letter != "F" and abs(value * self.scale) > MAX_COORDINATE_MM:
+                    raise self.fail(line, f"{letter} {value:g} is absurd (more than {MAX_COORDINATE_MM:g} mm)")
+                line.values[letter] = value
+            elif letter != "M" and letter not in _LETTERS_IGNORED:
+                raise self.fail(line, f"unsupported word '{letter}{value:g}'; only X, Y and Z axes are supported")
+        return line
+
+    def apply_g(self, line: _Line, value: float) -> None:
+        if value in (0.0, 1.0, 2.0, 3.0):
+            self.motion = int(value)
+        elif value in (18.0, 19.0):
+            raise self.fail(line, f"G{value:g} selects another plane; only XY drawings (G17) are supported")
+        elif value in (20.0, 21.0):
+            self.scale = MM_PER_INCH if value == 20.0 else 1.0
+        elif value in (90.0, 91.0):
+            self.relative = value == 91.0
+        elif value in (28.0, 30.0):
+            line.homing = True
+        elif value not in _G_IGNORED:
+            raise self.fail(line, f"unsupported word 'G{value:g}'; supported: {_G_SUPPORTED}")
+
+    def pen_after(self, line: _Line, target_z: float | None) -> bool:
+        """Whether the pen is down after ``line``."""
+        if self.down_words is not None:
+            present = set(line.words)
+            if self.down_words <= present:
+                return True
+            if self.up_words <= present:
+                return False
+            return self.down
+        return target_z is not None and target_z < self.pen.z_threshold_mm
+
+    def feed_line(self, index: int, raw: str) -> None:
+        """Interpret one line of the file."""
+        line = self.parse(index, raw)
+        if line is None:
+            return
+        values = line.values
+        if "F" in values:
+            self.feed = values["F"]
+        if line.homing:
+            if self.down:
+                raise self.fail(line, "G28/G30 homing with the pen down")
+            self.position = (0.0, 0.0)
+            return
+        target_z = self.z
+        if "Z" in values:
+            target_z = values["Z"] * self.scale + ((self.z or 0.0) if self.relative else 0.0)
+        down_after = self.pen_after(line, target_z)
+        is_arc = self.motion in (2, 3)
+        moves_xy = "X" in values or "Y" in values or (is_arc and any(k in values for k in "IJR"))
+        if moves_xy and self.motion is None:
+            raise self.fail(line, "coordinates without a motion command (G0, G1, G2 or G3)")
+        tx, ty = self.position
+        if "X" in values:
+            tx = values["X"] * self.scale + (tx if self.relative else 0.0)
+        if "Y" in values:
+            ty = values["Y"] * self.scale + (ty if self.relative else 0.0)
+        target = (tx, ty)
+        # a Z given in G91 means something else in the absolute body: such pen lines are written anew
+        relative_z = self.relative and "Z" in values
+
+        if down_after and not self.down:
+            self.open_stroke(line, moves_xy, relative_z, target_z)
+        elif down_after and self.current is not None and not moves_xy and not self.current.moves:
+            self.current.pen_down.append(self.pen_line(target_z) if relative_z else _reusable(raw))
+            self.current.start_z = target_z
+            self.last_stroke_line = index
+
+        if moves_xy:
+            if down_after and self.current is not None:
+                self.current.moves.append(self.draw_move(line, target, target_z))
+                self.last_stroke_line = index
+            elif self.first_down is None and all(
+                letter in "NXYZIJRF" or (letter == "G" and value in (0.0, 1.0, 2.0, 3.0))
+                for letter, value in line.words
+            ):
+                self.dropped.add(index)
+            self.position = target
+        self.z = target_z
+        if self.down and not down_after:
+            self.close_stroke(line, moves_xy, relative_z, target_z)
+        if self.last_stroke_line == index:
+            self.footer_relative = self.relative
+        self.down = down_after
+
+    def pen_line(self, z: float | None) -> str:
+        """A Z-only pen-down line at height ``z`` (mm), in the file's units, with the feed in force."""
+        feed = f" F{_fmt(self.feed)}" if self.feed is not None else ""
+        return f"G1 Z{_fmt(z / self.scale)}{feed}"
+
+    def open_stroke(self, line: _Line, moves_xy: bool, relative_z: bool, target_z: float | None) -> None:
+        if self.stroke_scale is not None and self.scale != self.stroke_scale:
+            raise self.fail(line, "units change (G20/G21) between strokes; use one unit for the drawing")
+        self.stroke_scale = self.scale
+        if self.first_down is None:
+            self.first_down = line.index
+            self.header_relative = self.relative
+        if not moves_xy and not relative_z:
+            pen_down = [_reusable(line.raw)]
+        elif self.pen.down_command is not None:
+            pen_down = [self.pen.down_command]
+        else:
+            pen_down = [self.pen_line(target_z)]
+        self.current = _OpenStroke(self.position, self.z if moves_xy else target_z, pen_down)
+        self.last_stroke_line = line.index
+
+    def close_stroke(self, line: _Line, moves_xy: bool, relative_z: bool, target_z: float | None) -> None:
+        current = self.current
+        self.paths.append(np.array([current.start, *current.points], dtype=np.float64))
+        self.strokes.append(Stroke(current.start, current.start_z, tuple(current.moves), tuple(current.pen_down)))
+        self.current = None
+        if self.pen_up_line is None:
+            if not moves_xy and not relative_z:
+                self.pen_up_line = _reusable(line.raw)
+            elif self.pen.up_command is not None:
+                self.pen_up_line = self.pen.up_command
+            else:
+                self.pen_up_line = f"G0 Z{_fmt(target_z / self.scale)}"
+
+    def draw_move(self, line: _Line, target: tuple[float, float], target_z: float | None) -> Move:
+        """The pen-down move of ``line`` to ``target``; its points are added to the open stroke."""
+        if self.motion not in (2, 3):
+            self.current.points.append(target)
+            return Move(self.motion, target, target_z, self.feed)
+        values = line.values
+        clockwise = self.motion == 2
+        here, there = np.array(self.position), np.array(target)
+        if "R" in values:
+            if "I" in values or "J" in values:
+                raise self.fail(line, "an arc takes either R or I/J, not both")
+            radius = values["R"] * self.scale
+            center = _arc_center_from_radius(here, there, radius, clockwise, self.source, line.index + 1)
+        else:
+            if "I" not in values and "J" not in values:
+                raise self.fail(line, "an arc (G2/G3) needs I/J or R")
+            radius = None
+            center = here + np.array([values.get("I", 0.0), values.get("J", 0.0)]) * self.scale
+        r0 = float(np.hypot(*(here - center)))
+        r1 = float(np.hypot(*(there - center)))
+        if abs(r0 - r1) > ARC_RADIUS_TOL_MM and abs(r0 - r1) > ARC_RADIUS_REL_TOL * max(r0, r1):
+            raise self.fail(
+                line,
+                f"arc radius is {r0:.4f} mm at the start but {r1:.4f} mm at the end "
+                f"(allowed difference {ARC_RADIUS_TOL_MM} mm or {ARC_RADIUS_REL_TOL:.1%})",
+            )
+        points = flatten_arc(here, there, center, clockwise, self.tolerance_mm)
+        self.current.points.extend(map(tuple, points.tolist()))
+        center_xy = (float(center[0]), float(center[1]))
+        return Move(self.motion, target, target_z, self.feed, center_xy, radius, len(points))
+
+    def finish(self, lines: list[str]) -> tuple[Drawing, GcodeProgram]:
+        if self.down:
+            raise self.fail(len(lines), "the file ends with the pen down in the middle of a stroke (truncated file?)")
+        if not self.strokes:
+            pen = self.pen
+            rule = f"lines holding {pen.down_command!r}" if pen.down_command else f"Z below {pen.z_threshold_mm:g} mm"
+            raise DrawingError(f"{self.source}: empty drawing: no pen-down moves found (pen down means {rule})")
+        header = tuple(raw for i, raw in enumerate(lines[: self.first_down]) if i not in self.dropped)
+        program = GcodeProgram(
+            header=header,
+            footer=tuple(lines[self.last_stroke_line + 1 :]),
+            strokes=tuple(self.strokes),
+            units="inch" if self.stroke_scale == MM_PER_INCH else "mm",
+            header_relative=self.header_relative,
+            footer_relative=self.footer_relative,
+            pen_up=self.pen_up_line,
+        )
+        return Drawing(tuple(self.paths)), program
 
 
 def read_gcode_lines(
     lines: list[str], source: Path, *, pen: PenSettings, tolerance_mm: float
 ) -> tuple[Drawing, GcodeProgram]:
-    """Split G-code ``lines`` into strokes; raise :class:`DrawingError` naming ``source`` and the line on bad input."""
-    down_words = _command_words(pen.down_command) if pen.down_command else None
-    up_words = _command_words(pen.up_command) if pen.up_command else None
-    scale = 1.0
-    relative = False
-    position = np.zeros(2)
-    z: float | None = None
-    motion: int | None = None
-    feed: float | None = None
-    down = False
-    strokes: list[Stroke] = []
-    paths: list[np.ndarray] = []
-    current: _OpenStroke | None = None
-    stroke_scale: float | None = None
-    first_down: int | None = None
-    header_relative = False
-    dropped: set[int] = set()
-    last_stroke_line = -1
-    footer_relative = False
-    pen_up_line: str | None = None
-
-    def close_stroke() -> None:
-        nonlocal current
-        assert current is not None
-        points = np.concatenate([np.array([current.start]), *current.points]) if current.points else None
-        paths.append(points if points is not None else np.array([current.start]))
-        strokes.append(Stroke(current.start, current.start_z, tuple(current.moves), tuple(current.pen_down)))
-        current = None
-
+    """Split G-code ``lines`` (without line ends) into strokes; :class:`DrawingError` names ``source`` and the line."""
+    reader = _Reader(source, pen, tolerance_mm)
     for index, raw in enumerate(lines):
-        number = index + 1
-        code = _strip_comments(raw, source, number)
-        if not code or code == "%":
-            continue
-        words = _parse_words(code, source, number)
-        values: dict[str, float] = {}
-        homing = False
-        for letter, value in words:
-            if letter == "G":
-                if value in (0.0, 1.0, 2.0, 3.0):
-                    motion = int(value)
-                elif value in (18.0, 19.0):
-                    raise _fail(
-                        source, number, f"G{value:g} selects another plane; only XY drawings (G17) are supported"
-                    )
-                elif value == 20.0:
-                    scale = MM_PER_INCH
-                elif value == 21.0:
-                    scale = 1.0
-                elif value == 90.0:
-                    relative = False
-                elif value == 91.0:
-                    relative = True
-                elif value in (28.0, 30.0):
-                    homing = True
-                elif value not in _G_IGNORED:
-                    raise _fail(source, number, f"unsupported word 'G{value:g}'; supported: {_G_SUPPORTED}")
-            elif letter in _LETTERS_AXES:
-                if letter in values:
-                    raise _fail(source, number, f"word {letter} appears twice")
-                values[letter] = value
-            elif letter != "M" and letter not in _LETTERS_IGNORED:
-                raise _fail(source, number, f"unsupported word '{letter}{value:g}'; only X, Y and Z axes are supported")
-        if "F" in values:
-            feed = values["F"]
-        for letter in "XYZIJR":
-            if letter in values and abs(values[letter] * scale) > MAX_COORDINATE_MM:
-                raise _fail(
-                    source, number, f"{letter} {values[letter]:g} is absurd (more than {MAX_COORDINATE_MM:g} mm)"
-                )
-        if homing:
-            if down:
-                raise _fail(source, number, "G28/G30 homing with the pen down")
-            position = np.zeros(2)
-            continue
-        target_z = z
-        if "Z" in values:
-            target_z = values["Z"] * scale + ((z or 0.0) if relative else 0.0)
-        if down_words is not None:
-            word_set = set(words)
-            down_after = True if down_words <= word_set else False if up_words <= word_set else down
-        else:
-            down_after = target_z is not None and target_z < pen.z_threshold_mm
-        is_arc = motion in (2, 3)
-        moves_xy = "X" in values or "Y" in values or (is_arc and ("I" in values or "J" in values or "R" in values))
-        if moves_xy and motion is None:
-            raise _fail(source, number, "coordinates without a motion command (G0, G1, G2 or G3)")
-        target = position.copy()
-        for axis, letter in enumerate("XY"):
-            if letter in values:
-                target[axis] = values[letter] * scale + (position[axis] if relative else 0.0)
-
-        if down_after and not down:
-            if stroke_scale is not None and scale != stroke_scale:
-                raise _fail(source, number, "units change (G20/G21) between strokes; use one unit for the drawing")
-            stroke_scale = scale
-            if first_down is None:
-                first_down = index
-                header_relative = relative
-            verbatim = not moves_xy and not (relative and "Z" in values)
-            if verbatim:
-                pen_down = [_reusable(raw)]
-            elif down_words is not None:
-                pen_down = [pen.down_command]
-            else:
-                pen_down = [f"G1 Z{_fmt(target_z / scale)}" + (f" F{_fmt(feed)}" if feed is not None else "")]
-            current = _OpenStroke((float(position[0]), float(position[1])), z if moves_xy else target_z, pen_down)
-            last_stroke_line = index
-        elif down_after and current is not None and not moves_xy and not current.moves:
-            relative_z = relative and "Z" in values
-            current.pen_down.append(f"G1 Z{_fmt(target_z / scale)}" if relative_z else _reusable(raw))
-            current.start_z = target_z
-            last_stroke_line = index
-
-        if moves_xy:
-            if down_after:
-                assert current is not None
-                if is_arc:
-                    clockwise = motion == 2
-                    if "R" in values:
-                        if "I" in values or "J" in values:
-                            raise _fail(source, number, "an arc takes either R or I/J, not both")
-                        radius = values["R"] * scale
-                        center = _arc_center_from_radius(position, target, radius, clockwise, source, number)
-                    else:
-                        if "I" not in values and "J" not in values:
-                            raise _fail(source, number, "an arc (G2/G3) needs I/J or R")
-                        radius = None
-                        center = position + np.array([values.get("I", 0.0), values.get("J", 0.0)]) * scale
-                    r0 = float(np.hypot(*(position - center)))
-                    r1 = float(np.hypot(*(target - center)))
-                    if abs(r0 - r1) > ARC_RADIUS_TOL_MM and abs(r0 - r1) > ARC_RADIUS_REL_TOL * max(r0, r1):
-                        raise _fail(
-                            source,
-                            number,
-                            f"arc radius is {r0:.4f} mm at the start but {r1:.4f} mm at the end "
-                            f"(allowed difference {ARC_RADIUS_TOL_MM} mm or {ARC_RADIUS_REL_TOL:.1%})",
-                        )
-                    points = flatten_arc(position, target, center, clockwise, tolerance_mm)
-                    move = Move(
-                        motion,
-                        (float(target[0]), float(target[1])),
-                        target_z,
-                        feed,
-                        (float(center[0]), float(center[1])),
-                        radius,
-                        len(points),
-                    )
-                else:
-                    points = target[None, :].copy()
-                    move = Move(motion, (float(target[0]), float(target[1])), target_z, feed)
-                current.moves.append(move)
-                current.points.append(points)
-                last_stroke_line = index
-            elif first_down is None and {letter for letter, _ in words} <= {"G", "N", "X", "Y", "Z", "F"}:
-                dropped.add(index)
-            position = target
-        z = target_z
-        if down and not down_after:
-            close_stroke()
-            if pen_up_line is None:
-                if not moves_xy and not (relative and "Z" in values):
-                    pen_up_line = _reusable(raw)
-                elif up_words is not None:
-                    pen_up_line = pen.up_command
-                else:
-                    pen_up_line = f"G0 Z{_fmt(target_z / scale)}"
-        if last_stroke_line == index:
-            footer_relative = relative
-        down = down_after
-
-    if down:
-        raise _fail(source, len(lines), "the file ends with the pen down in the middle of a stroke (truncated file?)")
-    if not strokes:
-        rule = f"lines holding {pen.down_command!r}" if pen.down_command else f"Z below {pen.z_threshold_mm:g} mm"
-        raise DrawingError(f"{source}: empty drawing: no pen-down moves found (pen down means {rule})")
-    header = tuple(raw.rstrip("\r\n") for i, raw in enumerate(lines[:first_down]) if i not in dropped)
-    footer = tuple(raw.rstrip("\r\n") for raw in lines[last_stroke_line + 1 :])
-    if pen_up_line is None:
-        pen_up_line = pen.up_command if pen.up_command else f"G0 Z{_fmt(max(pen.z_threshold_mm, 0.0) + 5.0)}"
-    program = GcodeProgram(
-        header=header,
-        footer=footer,
-        strokes=tuple(strokes),
-        units="inch" if stroke_scale == MM_PER_INCH else "mm",
-        header_relative=header_relative,
-        footer_relative=footer_relative,
-        pen_up=pen_up_line,
-    )
-    return Drawing(tuple(paths)), program
+        reader.feed_line(index, raw)
+    return reader.finish(lines)
 
 
 def _rotate(stroke: Stroke, path: np.ndarray, vertex: int) -> Stroke:
@@ -425,6 +490,7 @@ def gcode_program_lines(
         lines.append(f"G0 X{_fmt(x / scale)} Y{_fmt(y / scale)}")
         lines.extend([pen_down] if pen_down is not None else stroke.pen_down)
         lines.extend(_stroke_lines(stroke, scale))
+    lines.append(up)
     if program.footer_relative:
         lines.append("G91 (relative coordinates again, as in the input)")
     lines.extend(program.footer)

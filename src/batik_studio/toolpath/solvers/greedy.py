@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial import cKDTree
 
-from batik_studio.toolpath.model import Drawing, Order
+from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.solvers.base import Progress, SolveOptions
 
 
@@ -37,7 +37,8 @@ class GreedySolver:
     """Nearest neighbour from the origin, entering each segment at its nearer end.
 
     With ``options.reloop`` a closed loop may be entered at any of its vertices (it is then drawn round from
-    there back to the same vertex). Deterministic: the seed and time limit are not used.
+    there back to the same vertex). When the file's own order travels less, that order is returned instead, so
+    the result is never worse than the input. Deterministic: the seed and time limit are not used.
 
     Parameters
     ----------
@@ -96,7 +97,12 @@ class GreedySolver:
                     progress((step + 1) / n)
         if progress is not None:
             progress(1.0)
-        return Order(sequence, flipped, entry)
+        greedy = Order(sequence, flipped, entry)
+        as_read = Order.identity(n)
+        keep = options.return_to_origin
+        if travel_mm(drawing, as_read, return_to_origin=keep) < travel_mm(drawing, greedy, return_to_origin=keep):
+            return as_read
+        return greedy
 
 
 __all__ = ["GreedySolver"]

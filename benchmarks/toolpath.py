@@ -1,0 +1,278 @@
+"""Drawing-order benchmark: `best` against `greedy` and `vpype linesort --two-opt`, with proven lower bounds.
+
+Every (instance, method) pair runs in its own fresh Python process, so its seconds and peak memory (that process's
+maximum resident set, including the interpreter and libraries) are clean; lower bounds run in separate processes
+too and are not counted in any method's time. Travel is the pen-up distance from the origin (0, 0) through every
+segment and back (TSPLIB: from the first city), always measured by ``batik_studio.toolpath.model.travel_mm`` on
+the order each method returns. vpype's ``linesort --two-opt`` runs through its Python API on the same polylines.
+
+Instances: the Megamendung 5x5 grid (SVG), a real pen-plotter G-code (``dexarm_walle.gcode``), the Megamendung
+motif unit tiled 23x23 (10,051 segments) and 73x73 (101,251 segments) on the cloth's repeat lattice, and the
+TSPLIB files (cities as zero-length segments). ``--reloop`` rows show how much further travel drops when closed
+loops may be entered at any vertex.
+
+    PYTHONPATH=src python benchmarks/toolpath.py --data ../shared/toolpath
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPO.parent / "shared" / "toolpath"
+
+#: Proven optimal tour lengths of the TSPLIB instances (EUC_2D, nearest-integer edge lengths).
+TSPLIB_OPTIMUM = {
+    "pcb442": 50_778,
+    "d493": 35_002,
+    "rat575": 6_773,
+    "pr1002": 259_045,
+    "u1817": 57_201,
+    "pcb3038": 137_694,
+}
+
+#: Segments per motif unit in megamendung_grid_5x5.svg, and units per row there.
+UNIT_SEGMENTS = 19
+GRID_COLUMNS = 5
+
+
+def read_tsplib(path: Path) -> np.ndarray:
+    """The city coordinates of a TSPLIB EUC_2D file."""
+    points, inside = [], False
+    for line in path.read_text().splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "NODE_COORD_SECTION":
+            inside = True
+        elif words[0] == "EOF":
+            break
+        elif inside:
+            points.append((float(words[1]), float(words[2])))
+    return np.array(points)
+
+
+def tile_megamendung(grid, copies: int):
+    """The motif unit of the 5x5 grid drawing repeated ``copies`` x ``copies`` times on the same lattice."""
+    from batik_studio.toolpath.model import Drawing
+
+    starts = grid.starts
+    across = starts[UNIT_SEGMENTS] - starts[0]
+    down = starts[UNIT_SEGMENTS * GRID_COLUMNS] - starts[0]
+    unit = grid.paths[:UNIT_SEGMENTS]
+    offsets = np.array([i * across + j * down for j in range(copies) for i in range(copies)])
+    offsets -= offsets.min(axis=0)
+    return Drawing(tuple(path + offset for offset in offsets for path in unit))
+
+
+def load(instance: str, data: Path):
+    """The drawing of a benchmark instance (TSPLIB: cities as dots, origin at the first city)."""
+    from batik_studio.toolpath.io import read_drawing
+    from batik_studio.toolpath.model import Drawing
+
+    if instance in TSPLIB_OPTIMUM:
+        cities = read_tsplib(data / "tsplib" / f"{instance}.tsp")
+        return Drawing(tuple(city[None, :] for city in cities), origin=tuple(cities[0]))
+    if instance == "dexarm_walle":
+        return read_drawing(data / "gcode" / "dexarm_walle.gcode").drawing
+    grid = read_drawing(data / "batik" / "megamendung_grid_5x5.svg").drawing
+    if instance == "megamendung_grid_5x5":
+        return grid
+    copies = int(instance.rsplit("_", 1)[1].split("x")[0])
+    return tile_megamendung(grid, copies)
+
+
+def run_vpype(drawing):
+    """vpype's ``linesort --two-opt`` on the drawing's polylines, mapped back to an Order."""
+    import vpype
+    import vpype_cli.operations
+
+    from batik_studio.toolpath.model import Order
+
+    linesort = inspect.unwrap(vpype_cli.operations.linesort.callback)
+    lines = vpype.LineCollection([path[:, 0] + 1j * path[:, 1] for path in drawing.paths])
+    started = time.perf_counter()
+    result = linesort(lines, no_flip=False, two_opt=True, passes=250)
+    seconds = time.perf_counter() - started
+    by_ends: dict[tuple, list[tuple[int, bool]]] = {}
+    for i, path in enumerate(drawing.paths):
+        by_ends.setdefault((*path[0], *path[-1]), []).append((i, False))
+        by_ends.setdefault((*path[-1], *path[0]), []).append((i, True))
+    used = np.zeros(len(drawing), dtype=bool)
+    sequence, flipped = [], np.zeros(len(drawing), dtype=bool)
+    for line in result:
+        for i, backwards in by_ends[(line[0].real, line[0].imag, line[-1].real, line[-1].imag)]:
+            if not used[i]:
+                used[i] = True
+                sequence.append(i)
+                flipped[i] = backwards and not drawing.closed[i]
+                break
+    if len(sequence) != len(drawing):
+        raise RuntimeError(f"vpype returned {len(sequence)} of {len(drawing)} segments")
+    return Order(np.array(sequence), flipped), seconds
+
+
+def run_greedy_two_opt(drawing):
+    """Greedy start then plain 2-opt on neighbour lists (the classic plotter recipe, in linear memory)."""
+    from batik_studio.toolpath.segment_graph import build_graph, order_from_tour, tour_from_order
+    from batik_studio.toolpath.solvers import SolveOptions
+    from batik_studio.toolpath.solvers.greedy import GreedySolver
+    from batik_studio.toolpath.solvers.local_search import improve_tour
+
+    started = time.perf_counter()
+    graph = build_graph(drawing)
+    start = GreedySolver().solve(drawing, SolveOptions())
+    tour = improve_tour(graph, tour_from_order(graph, start), max_chain=0)
+    return order_from_tour(graph, tour), time.perf_counter() - started
+
+
+def child(spec: dict) -> dict:
+    """One measurement in this (fresh) process: solve or bound, then report figures as JSON."""
+    from batik_studio.toolpath.bounds import lower_bound
+    from batik_studio.toolpath.model import travel_mm
+    from batik_studio.toolpath.solvers import SolveOptions, optimize
+
+    drawing = load(spec["instance"], Path(spec["data"]))
+    reloop = spec.get("reloop", False)
+    out = {"segments": len(drawing)}
+    if spec["method"] == "bound":
+        proven = lower_bound(drawing, reloop=reloop, time_limit_s=spec["bound_s"], upper_bound_mm=spec.get("upper"))
+        out.update(bound_mm=proven.value_mm, bound_method=proven.method)
+    else:
+        if spec["method"] == "vpype":
+            order, seconds = run_vpype(drawing)
+        elif spec["method"] == "greedy+2opt":
+            order, seconds = run_greedy_two_opt(drawing)
+        else:
+            options = SolveOptions(reloop=reloop, time_limit_s=spec.get("time_limit"), seed=0)
+            result = optimize(drawing, spec["method"], options)
+            order, seconds = result.order, result.seconds
+        order.check(drawing)
+        out.update(travel_mm=travel_mm(drawing, order), seconds=seconds)
+        if spec["instance"] in TSPLIB_OPTIMUM:
+            cities = np.array([path[0] for path in drawing.paths])[order.sequence]
+            out["tsplib_length"] = int(np.rint(np.hypot(*(cities - np.roll(cities, -1, axis=0)).T)).sum())
+    out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def measure(spec: dict, timeout_s: float) -> dict:
+    """Run ``child(spec)`` in a fresh interpreter; a run past ``timeout_s`` is reported as such."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False, env=env)
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout_s}
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def plan(skip_huge: bool) -> list[tuple[str, list[tuple[str, bool]]]]:
+    """(instance, [(method, reloop), ...]) in table order."""
+    drawings = ["megamendung_grid_5x5", "dexarm_walle", "megamendung_23x23"]
+    if not skip_huge:
+        drawings.append("megamendung_73x73")
+    rows = []
+    for name in drawings:
+        methods = [("vpype", False), ("greedy", False)]
+        if name == "megamendung_73x73":
+            methods.append(("greedy+2opt", False))
+        methods.append(("best", False))
+        if name == "megamendung_23x23":
+            methods.append(("best@vpype-time", False))
+        if name.startswith("megamendung"):
+            methods.append(("best", True))
+        rows.append((name, methods))
+    rows.extend((name, [("best", False)]) for name in TSPLIB_OPTIMUM)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the shared toolpath folder")
+    parser.add_argument("--skip-huge", action="store_true", help="leave out the 101,251-segment tiling")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds before a run is given up")
+    parser.add_argument("--bound-seconds", type=float, default=60.0, help="time for each lower bound")
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(json.loads(args.child))))
+        return
+    if not args.data.is_dir():
+        parser.error(f"{args.data}: not a folder; pass --data with the shared toolpath drawings")
+    header = "| instance | segments | method | travel mm | lower bound mm | gap % | seconds | peak MB | note |"
+    print(header)
+    print("|" + "---|" * 9, flush=True)
+    records = []
+    for instance, methods in plan(args.skip_huge):
+        results = {}
+        for method, reloop in methods:
+            spec = {"instance": instance, "method": method, "reloop": reloop, "data": str(args.data)}
+            if method == "best@vpype-time":
+                # The same solver given exactly the time vpype took on this instance.
+                spec.update(method="best", time_limit=results.get(("vpype", False), {}).get("seconds", 10.0))
+            results[(method, reloop)] = measure(spec, args.timeout)
+        bounds = {}
+        for reloop in sorted({r for _, r in methods}):
+            upper = min(
+                (v["travel_mm"] for (m, r), v in results.items() if r == reloop and "travel_mm" in v), default=None
+            )
+            spec = {"instance": instance, "method": "bound", "reloop": reloop, "data": str(args.data)}
+            spec.update(bound_s=args.bound_seconds, upper=upper)
+            bounds[reloop] = measure(spec, args.timeout)
+        vpype_mm = results.get(("vpype", False), {}).get("travel_mm")
+        plain_mm = results.get(("best", False), {}).get("travel_mm")
+        for (method, reloop), figures in results.items():
+            label = method + (" --reloop" if reloop else "")
+            bound = bounds[reloop].get("bound_mm")
+            if "travel_mm" not in figures:
+                status = f"did not finish in {figures['timeout']:.0f} s" if "timeout" in figures else figures["error"]
+                print(f"| {instance} | | {label} | | | | | | {status} |", flush=True)
+                continue
+            travel = figures["travel_mm"]
+            gap = f"{100 * (travel - bound) / bound:.1f}" if bound else ""
+            notes = []
+            if instance in TSPLIB_OPTIMUM:
+                optimum = TSPLIB_OPTIMUM[instance]
+                length = figures["tsplib_length"]
+                notes.append(f"TSPLIB {length:,} = optimum +{100 * (length - optimum) / optimum:.2f}%")
+            if vpype_mm and method != "vpype":
+                notes.append(f"{100 * (travel - vpype_mm) / vpype_mm:+.1f}% vs vpype")
+            if reloop and plain_mm:
+                notes.append(f"{100 * (travel - plain_mm) / plain_mm:+.1f}% vs best")
+            if method.startswith("best"):
+                notes.append(f"bound: {bounds[reloop].get('bound_method', '?')}")
+            print(
+                f"| {instance} | {figures['segments']:,} | {label} | {travel:,.0f} | "
+                f"{bound:,.0f} | {gap} | {figures['seconds']:.1f} | {figures['peak_mb']:,.0f} | {'; '.join(notes)} |"
+                if bound
+                else f"| {instance} | {figures['segments']:,} | {label} | {travel:,.0f} | | | "
+                f"{figures['seconds']:.1f} | {figures['peak_mb']:,.0f} | {'; '.join(notes)} |",
+                flush=True,
+            )
+        records.append(
+            {
+                "instance": instance,
+                "results": {f"{m}{'+reloop' if r else ''}": v for (m, r), v in results.items()},
+                "bounds": {str(r): v for r, v in bounds.items()},
+            }
+        )
+    if args.json:
+        args.json.write_text(json.dumps(records, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

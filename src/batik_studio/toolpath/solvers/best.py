@@ -1,0 +1,245 @@
+"""``best``: a Lin-Kernighan-class TSP core on the segment-end graph, with a linear-memory search for huge drawings.
+
+Up to ``matrix_max_nodes`` nodes the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
+candidates, in Rust, over an integer distance matrix): travel distances are scaled to integers with a large constant
+added and forced (segment) edges cost 0, so every good tour keeps every segment whole. Above that size memory must
+stay linear: a nearest-neighbour start is improved by 2-opt and Or-opt moves on k-nearest-neighbour lists
+(:mod:`.local_search`), then stretches of ``window_nodes`` consecutive tour nodes are re-solved with fast-tsp (ends
+fixed), and any time left goes to an iterated local search. Either way the tour is decoded (repairing any broken
+segment), polished by the local search, and its directions (and loop entries with ``reloop``) are chosen by an
+exact shortest path for the final sequence. The result is never worse than the greedy order.
+
+Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
+fast-tsp seeds its own random generator, so a run whose fast-tsp search is cut short by the time limit can differ
+slightly from one run to the next.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import fast_tsp
+import numpy as np
+from numba import njit
+
+from batik_studio.toolpath.model import Drawing, Order, travel_mm
+from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph, order_from_tour, tour_from_order
+from batik_studio.toolpath.solvers.base import Progress, SolveOptions
+from batik_studio.toolpath.solvers.greedy import GreedySolver
+from batik_studio.toolpath.solvers.local_search import (
+    best_entries,
+    improve_tour,
+    neighbours,
+    perturb_and_improve,
+)
+
+#: Largest value fast-tsp accepts in its distance matrix.
+_UINT16_MAX = 65_535
+
+#: Constant added to every travel edge so that dropping a forced (segment) edge never pays off.
+_FORCED_OFFSET = 32_767
+
+
+def default_time_limit_s(nodes: int) -> float:
+    """Search time when none is given: 2.5 ms per node, between 1 s and 2 minutes."""
+    return float(min(120.0, max(1.0, nodes / 400.0)))
+
+
+@njit(cache=True)
+def _fill_matrix(xy, scale, offset):
+    size = len(xy)
+    matrix = np.empty((size, size), dtype=np.uint16)
+    for i in range(size):
+        for j in range(i + 1):
+            d = math.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+            value = np.uint16(math.floor(d * scale + 0.5) + offset)
+            matrix[i, j] = value
+            matrix[j, i] = value
+    return matrix
+
+
+def integer_matrix(graph: SegmentGraph) -> np.ndarray:
+    """The fast-tsp matrix: scaled travel distance plus an offset, forced edges 0, dummy rows at the offset."""
+    xy = graph.xy
+    span = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) if len(xy) else 0.0
+    scale = (_UINT16_MAX - _FORCED_OFFSET - 1) / max(span, 1e-9)
+    matrix = _fill_matrix(xy, scale, _FORCED_OFFSET)
+    if graph.dummy >= 0:
+        matrix[graph.dummy, :] = _FORCED_OFFSET
+        matrix[:, graph.dummy] = _FORCED_OFFSET
+    forced = np.flatnonzero(graph.mate >= 0)
+    matrix[forced, graph.mate[forced]] = 0
+    np.fill_diagonal(matrix, 0)
+    return matrix
+
+
+class BestSolver:
+    """Near-optimal order: fast-tsp where a distance matrix fits, 2-opt/Or-opt on neighbour lists beyond.
+
+    Parameters
+    ----------
+    matrix_max_nodes
+        Largest graph (2 nodes per open segment, 1 per loop or dot, plus the origin) solved with fast-tsp;
+        its matrix takes ``2 * nodes**2`` bytes (450 MB at 15,000 nodes).
+    neighbours
+        Candidate neighbours per node for the local search.
+    window_nodes
+        Above ``matrix_max_nodes``, stretches of this many consecutive tour nodes are re-solved with fast-tsp.
+    """
+
+    def __init__(self, matrix_max_nodes: int = 15_000, neighbours: int = 10, window_nodes: int = 1_000) -> None:
+        self.matrix_max_nodes = matrix_max_nodes
+        self.neighbours = neighbours
+        self.window_nodes = window_nodes
+
+    def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
+        """Order ``drawing``; ``options.time_limit_s`` bounds the search (default :func:`default_time_limit_s`)."""
+        started = time.perf_counter()
+        if len(drawing) == 0:
+            return Order.identity(0)
+        ret = options.return_to_origin
+        graph = build_graph(drawing, return_to_origin=ret)
+        limit = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s(len(graph))
+        deadline = started + limit
+        plain = replace(options, reloop=False)
+        start = best_entries(drawing, GreedySolver().solve(drawing, plain), return_to_origin=ret)
+        order = self._search(drawing, graph, start, deadline, limit, options.seed)
+        if progress is not None:
+            progress(0.9)
+        greedy = start
+        if options.reloop and drawing.closed.any():
+            order = self._reloop(drawing, order, ret, deadline)
+            greedy = GreedySolver().solve(drawing, options)
+        if travel_mm(drawing, greedy, return_to_origin=ret) < travel_mm(drawing, order, return_to_origin=ret):
+            order = greedy
+        if progress is not None:
+            progress(1.0)
+        return order
+
+    def _search(
+        self, drawing: Drawing, graph: SegmentGraph, start: Order, deadline: float, limit: float, seed: int
+    ) -> Order:
+        ret = graph.dummy < 0
+        lists = neighbours(graph, self.neighbours)
+        order = start
+        if 3 < len(graph) <= self.matrix_max_nodes:
+            # Keep a fifth of the budget (at most 5 s) for decoding and polishing.
+            budget = max(0.2, deadline - time.perf_counter() - min(5.0, 0.2 * limit))
+            tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
+            order = order_from_tour(graph, tour)
+        tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
+        if len(graph) > self.matrix_max_nodes:
+            tour = optimize_windows(graph, tour, deadline=deadline, window=self.window_nodes)
+            tour = improve_tour(graph, tour, deadline=deadline, neighbour_lists=lists)
+            if time.perf_counter() < deadline:
+                tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed)
+        return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
+
+    def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
+        """Alternate loop entry choice (exact for the sequence) and tour improvement with loops at those entries."""
+        best = best_entries(drawing, order, return_to_origin=ret, reloop=True)
+        best_mm = travel_mm(drawing, best, return_to_origin=ret)
+        for _ in range(rounds):
+            if time.perf_counter() > deadline:
+                break
+            graph = build_graph(drawing, return_to_origin=ret, entry_vertex=best.entry_vertex)
+            tour = improve_tour(graph, tour_from_order(graph, best), deadline=deadline)
+            candidate = order_from_tour(graph, tour, entry_vertex=best.entry_vertex)
+            candidate = best_entries(drawing, candidate, return_to_origin=ret, reloop=True)
+            candidate_mm = travel_mm(drawing, candidate, return_to_origin=ret)
+            if candidate_mm >= best_mm - 1e-9:
+                break
+            best, best_mm = candidate, candidate_mm
+        return best
+
+
+__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix"]
+
+
+def _path_mm(graph: SegmentGraph, nodes: np.ndarray) -> float:
+    """Length of the open node path (dummy edges 0, forced edges their chord)."""
+    a, b = nodes[:-1], nodes[1:]
+    steps = np.hypot(*(graph.xy[a] - graph.xy[b]).T)
+    steps[(a == graph.dummy) | (b == graph.dummy)] = 0.0
+    return float(steps.sum())
+
+
+def _cycle_mm(graph: SegmentGraph, nodes: np.ndarray) -> float:
+    """Length of the closed node tour (dummy edges 0, forced edges their chord)."""
+    return _path_mm(graph, np.concatenate([nodes, nodes[:1]]))
+
+
+def optimize_window(graph: SegmentGraph, nodes: np.ndarray, seconds: float) -> np.ndarray | None:
+    """Re-solve the path through ``nodes`` (ends fixed) with fast-tsp; the better path, or None.
+
+    The path's two ends are joined by an extra forced edge, so a tour of the window that keeps every forced edge
+    is a path between the same two ends through the same nodes, and can replace the original in the full tour.
+    A window holding the whole tour is solved as the closed tour it is.
+    """
+    size = len(nodes)
+    local = np.full(len(graph), -1, dtype=np.int64)
+    local[nodes] = np.arange(size)
+    mates = local[np.maximum(graph.mate[nodes], 0)]
+    mates[graph.mate[nodes] < 0] = -1
+    window = SegmentGraph(
+        xy=graph.xy[nodes],
+        mate=mates,
+        segment=np.zeros(size, dtype=np.int64),
+        is_end=np.zeros(size, dtype=bool),
+        dummy=int(local[graph.dummy]) if graph.dummy >= 0 else -1,
+        segments=0,
+    )
+    matrix = integer_matrix(window)
+    if size < len(graph):
+        matrix[0, size - 1] = matrix[size - 1, 0] = 0
+    tour = np.asarray(fast_tsp.find_tour(matrix, seconds, stop_when_converged=True), dtype=np.int64)
+    at = int(np.flatnonzero(tour == 0)[0])
+    tour = np.roll(tour, -at)
+    if size < len(graph):
+        if tour[1] == size - 1:
+            tour = np.concatenate([tour[:1], tour[1:][::-1]])
+        if tour[-1] != size - 1:
+            return None
+    following = np.full(size, -1, dtype=np.int64)
+    following[tour[:-1]] = tour[1:]
+    preceding = np.full(size, -1, dtype=np.int64)
+    preceding[tour[1:]] = tour[:-1]
+    inside = np.flatnonzero(mates >= 0)
+    if not ((following[inside] == mates[inside]) | (preceding[inside] == mates[inside])).all():
+        return None
+    candidate = nodes[tour]
+    if size == len(graph):
+        return candidate if _cycle_mm(graph, candidate) < _cycle_mm(graph, nodes) - 1e-9 else None
+    return candidate if _path_mm(graph, candidate) < _path_mm(graph, nodes) - 1e-9 else None
+
+
+def optimize_windows(
+    graph: SegmentGraph, tour: np.ndarray, *, deadline: float, window: int = 1_000, seconds: float = 1.0
+) -> np.ndarray:
+    """Sweep windows of ``window`` consecutive tour nodes, re-solving each with fast-tsp, until ``deadline``.
+
+    Memory stays O(window^2 + n); successive sweeps shift the windows by half a window so that every stretch of
+    the tour is re-solved with different neighbours.
+    """
+    tour = np.array(tour, dtype=np.int64)
+    size = len(tour)
+    window = min(window, size)
+    if window < 8:
+        return tour
+    offset = 0
+    idle_sweeps = 0
+    while time.perf_counter() < deadline and idle_sweeps < 2:
+        idle_sweeps += 1
+        for start in range(offset, offset + size, window):
+            if time.perf_counter() >= deadline:
+                break
+            positions = np.arange(start, start + window) % size
+            left = min(seconds, max(0.05, deadline - time.perf_counter()))
+            better = optimize_window(graph, tour[positions], left)
+            if better is not None:
+                tour[positions] = better
+                idle_sweeps = 0
+        offset = (offset + window // 2) % size
+    return tour

@@ -1,0 +1,565 @@
+"""Linear-memory tour improvement on the segment-end graph: greedy start, 2-opt and Or-opt with neighbour lists.
+
+The tour is an array of nodes with a position index; a move is a chain of path reversals (the shorter side of
+the cycle is reversed), so every move costs at most n/2 swaps and memory stays O(n). Moves never remove a forced
+edge, so every tour they produce keeps every segment whole; reversing a path flips the segments on it, which is
+how segments change direction. Don't-look bits (a queue of nodes worth re-examining) keep the search local, and
+the candidate edges come from a k-d tree (k nearest neighbours per node).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from numba import njit
+from scipy.spatial import cKDTree
+
+from batik_studio.toolpath.segment_graph import SegmentGraph
+
+#: A move must shorten the tour by more than this (mm) to be taken; guards against float round-off loops.
+EPS_MM = 1e-7
+
+
+@njit(cache=True)
+def _dist(xy, dummy, a, b):
+    if a == dummy or b == dummy:
+        return 0.0
+    dx = xy[a, 0] - xy[b, 0]
+    dy = xy[a, 1] - xy[b, 1]
+    return math.sqrt(dx * dx + dy * dy)
+
+
+@njit(cache=True)
+def tour_length(xy, dummy, tour):
+    """Length of the closed node tour (dummy edges cost 0, forced edges their chord)."""
+    total = 0.0
+    n = len(tour)
+    for i in range(n):
+        total += _dist(xy, dummy, tour[i], tour[(i + 1) % n])
+    return total
+
+
+@njit(cache=True)
+def _reverse(tour, pos, i, j, state, journal):
+    """Reverse cyclic positions i..j (or the shorter complement); the journal records it for undo if asked."""
+    n = len(tour)
+    length = (j - i) % n + 1
+    if 2 * length > n:
+        i, j = (j + 1) % n, (i - 1) % n
+        length = n - length
+    if state[2]:
+        if state[3] < len(journal):
+            journal[state[3], 0] = i
+            journal[state[3], 1] = j
+        state[3] += 1
+    for _ in range(length // 2):
+        a = tour[i]
+        b = tour[j]
+        tour[i] = b
+        pos[b] = i
+        tour[j] = a
+        pos[a] = j
+        i = (i + 1) % n
+        j = (j - 1) % n
+
+
+@njit(cache=True)
+def _move2(tour, pos, x1, x2, y1, y2, state, journal):
+    """Replace edges (x1, x2), (y1, y2) by (x1, y1), (x2, y2); x2 follows x1 as y2 follows y1."""
+    n = len(tour)
+    if tour[(pos[x1] + 1) % n] == x2:
+        _reverse(tour, pos, pos[x2], pos[y1], state, journal)
+    else:
+        _reverse(tour, pos, pos[x1], pos[y2], state, journal)
+
+
+@njit(cache=True)
+def _step(tour, pos, v, forward):
+    n = len(tour)
+    if forward:
+        return tour[(pos[v] + 1) % n]
+    return tour[(pos[v] - 1) % n]
+
+
+@njit(cache=True)
+def _push(queue, queued, state, v):
+    if not queued[v]:
+        n = len(queue)
+        queue[(state[0] + state[1]) % n] = v
+        state[1] += 1
+        queued[v] = True
+
+
+@njit(cache=True)
+def _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, t1):
+    for side in range(2):
+        forward = side == 0
+        t2 = _step(tour, pos, t1, forward)
+        if mate[t1] == t2:
+            continue
+        d12 = _dist(xy, dummy, t1, t2)
+        for k in range(neigh.shape[1]):
+            t3 = neigh[t2, k]
+            if t3 < 0:
+                break
+            g1 = d12 - _dist(xy, dummy, t2, t3)
+            if g1 <= EPS_MM:
+                break
+            t4 = _step(tour, pos, t3, not forward)
+            if t3 == t1 or t4 == t2 or mate[t3] == t4:
+                continue
+            gain = g1 + _dist(xy, dummy, t3, t4) - _dist(xy, dummy, t4, t1)
+            if gain > EPS_MM:
+                _move2(tour, pos, t2, t1, t3, t4, state, journal)
+                gained[0] += gain
+                for v in (t1, t2, t3, t4):
+                    _push(queue, queued, state, v)
+                return True
+    return False
+
+
+@njit(cache=True)
+def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, s, max_chain):
+    n = len(tour)
+    for side in range(2):
+        forward = side == 0
+        p = _step(tour, pos, s, not forward)
+        if mate[s] == p:
+            continue
+        e = s if mate[s] < 0 else mate[s]
+        size = 1 if mate[s] < 0 else 2
+        for _ in range(max_chain):
+            if size > n - 4:
+                break
+            nx = _step(tour, pos, e, forward)
+            removal = _dist(xy, dummy, p, s) + _dist(xy, dummy, e, nx) - _dist(xy, dummy, p, nx)
+            if removal > EPS_MM:
+                best = EPS_MM
+                best_c1 = -1
+                best_c2 = -1
+                best_keep = False
+                for end in range(2):
+                    anchor = s if end == 0 else e
+                    for k in range(neigh.shape[1]):
+                        c = neigh[anchor, k]
+                        if c < 0:
+                            break
+                        if _dist(xy, dummy, anchor, c) >= removal:
+                            break
+                        for edge in range(2):
+                            if edge == 0:
+                                c1 = c
+                                c2 = _step(tour, pos, c, forward)
+                            else:
+                                c1 = _step(tour, pos, c, not forward)
+                                c2 = c
+                            if mate[c1] == c2 or c1 == nx or c2 == p:
+                                continue
+                            off1 = (pos[c1] - pos[s]) % n if forward else (pos[s] - pos[c1]) % n
+                            off2 = (pos[c2] - pos[s]) % n if forward else (pos[s] - pos[c2]) % n
+                            if off1 < size or off2 < size:
+                                continue
+                            base = removal + _dist(xy, dummy, c1, c2)
+                            flip = base - _dist(xy, dummy, c1, e) - _dist(xy, dummy, s, c2)
+                            keep = base - _dist(xy, dummy, c1, s) - _dist(xy, dummy, e, c2)
+                            if flip > best:
+                                best, best_c1, best_c2, best_keep = flip, c1, c2, False
+                            if keep > best:
+                                best, best_c1, best_c2, best_keep = keep, c1, c2, True
+                if best_c1 >= 0:
+                    c1 = best_c1
+                    c2 = best_c2
+                    _move2(tour, pos, p, s, c1, c2, state, journal)
+                    _move2(tour, pos, p, c1, nx, e, state, journal)
+                    if best_keep:
+                        _move2(tour, pos, c1, e, s, c2, state, journal)
+                    gained[0] += best
+                    for v in (p, nx, s, e, c1, c2):
+                        _push(queue, queued, state, v)
+                    return True
+            if nx == p or mate[nx] == p:
+                break
+            e = nx if mate[nx] < 0 else mate[nx]
+            size += 1 if mate[nx] < 0 else 2
+    return False
+
+
+@njit(cache=True)
+def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, budget):
+    """Pop up to ``budget`` nodes from the queue and try 2-opt then Or-opt moves at each; return moves made."""
+    moves = 0
+    n = len(tour)
+    while state[1] > 0 and budget > 0:
+        budget -= 1
+        v = queue[state[0]]
+        state[0] = (state[0] + 1) % n
+        state[1] -= 1
+        queued[v] = False
+        if _try_2opt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, v):
+            moves += 1
+            _push(queue, queued, state, v)
+        elif _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, v, max_chain):
+            moves += 1
+            _push(queue, queued, state, v)
+    return moves
+
+
+def neighbours(graph: SegmentGraph, k: int = 10) -> np.ndarray:
+    """The ``k`` nearest other nodes of each node (k-d tree), the dummy first where there is one; -1 pads."""
+    size = len(graph)
+    real = np.flatnonzero(np.arange(size) != graph.dummy)
+    k_eff = min(k, len(real) - 1)
+    lists = np.full((size, max(k_eff, 0) + (graph.dummy >= 0)), -1, dtype=np.int64)
+    shift = 1 if graph.dummy >= 0 else 0
+    if k_eff > 0:
+        _, found = cKDTree(graph.xy[real]).query(graph.xy[real], k=k_eff + 1)
+        found = real[found]
+        for row, node in enumerate(real):
+            others = found[row][found[row] != node][:k_eff]
+            lists[node, shift : shift + len(others)] = others
+    if graph.dummy >= 0:
+        lists[real, 0] = graph.dummy
+    return lists
+
+
+def improve_tour(
+    graph: SegmentGraph,
+    tour: np.ndarray,
+    *,
+    deadline: float | None = None,
+    neighbour_lists: np.ndarray | None = None,
+    max_chain: int = 3,
+) -> np.ndarray:
+    """Apply 2-opt and Or-opt moves to ``tour`` until none improves it or ``deadline`` (perf_counter) passes."""
+    tour = np.array(tour, dtype=np.int64)
+    size = len(tour)
+    if size < 8:
+        return tour
+    neigh = neighbours(graph) if neighbour_lists is None else neighbour_lists
+    pos = np.empty(size, dtype=np.int64)
+    pos[tour] = np.arange(size)
+    queue = tour.copy()
+    queued = np.ones(size, dtype=bool)
+    state = np.array([0, size, 0, 0], dtype=np.int64)
+    journal = np.zeros((1, 2), dtype=np.int64)
+    gained = np.zeros(1)
+    while state[1] > 0:
+        _improve(
+            graph.xy,
+            graph.dummy,
+            graph.mate,
+            neigh,
+            tour,
+            pos,
+            queue,
+            queued,
+            state,
+            journal,
+            gained,
+            max_chain,
+            20_000,
+        )
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+    return tour
+
+
+@njit(cache=True)
+def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, seeds, window):
+    """Iterated local search: one segment-swap kick per seed, local search, undo unless the tour got shorter.
+
+    A kick cuts three non-forced edges at positions a < b < c within ``window`` of a random position and swaps
+    the two paths between them (a local double bridge, which 2-opt and Or-opt moves cannot undo in one step).
+    Returns how many kicks were kept.
+    """
+    n = len(tour)
+    kept = 0
+    saved = np.empty(window + 4, dtype=np.int64)
+    for r in range(len(seeds)):
+        np.random.seed(seeds[r])
+        # Cut only travel edges: a node has at most one forced edge, so the next edge over is a travel edge.
+        a = np.random.randint(0, n)
+        if mate[tour[a % n]] == tour[(a + 1) % n]:
+            a += 1
+        b = a + 1 + np.random.randint(0, window // 2)
+        if mate[tour[b % n]] == tour[(b + 1) % n]:
+            b += 1
+        c = b + 1 + np.random.randint(0, window // 2)
+        if mate[tour[c % n]] == tour[(c + 1) % n]:
+            c += 1
+        ta, tb, tc = tour[a % n], tour[b % n], tour[c % n]
+        na, nb, nc = tour[(a + 1) % n], tour[(b + 1) % n], tour[(c + 1) % n]
+        if c - a >= n - 2 or mate[ta] == na or mate[tb] == nb or mate[tc] == nc:
+            continue
+        removed = _dist(xy, dummy, ta, na) + _dist(xy, dummy, tb, nb) + _dist(xy, dummy, tc, nc)
+        added = _dist(xy, dummy, ta, nb) + _dist(xy, dummy, tc, na) + _dist(xy, dummy, tb, nc)
+        length = c - a
+        for k in range(length):
+            saved[k] = tour[(a + 1 + k) % n]
+        # New order of positions a+1..c: the path nb..tc, then na..tb.
+        first = c - b
+        for k in range(first):
+            v = saved[b - a + k]
+            tour[(a + 1 + k) % n] = v
+            pos[v] = (a + 1 + k) % n
+        for k in range(b - a):
+            v = saved[k]
+            tour[(a + 1 + first + k) % n] = v
+            pos[v] = (a + 1 + first + k) % n
+        state[2] = 1
+        state[3] = 0
+        gained[0] = 0.0
+        for v in (ta, na, tb, nb, tc, nc):
+            _push(queue, queued, state, v)
+        while state[1] > 0:
+            _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, 1_000_000)
+        state[2] = 0
+        if gained[0] > added - removed + EPS_MM or state[3] > len(journal):
+            kept += 1
+            continue
+        for k in range(state[3] - 1, -1, -1):
+            _reverse(tour, pos, journal[k, 0], journal[k, 1], state, journal)
+        for k in range(length):
+            v = saved[k]
+            tour[(a + 1 + k) % n] = v
+            pos[v] = (a + 1 + k) % n
+    return kept
+
+
+def perturb_and_improve(
+    graph: SegmentGraph,
+    tour: np.ndarray,
+    *,
+    deadline: float,
+    neighbour_lists: np.ndarray | None = None,
+    seed: int = 0,
+    kicks: int | None = None,
+    max_chain: int = 3,
+    window: int = 50,
+) -> np.ndarray:
+    """Iterated local search from a local optimum: ``kicks`` kicks (default 20 per node) or until ``deadline``.
+
+    Kicks run in batches whose random streams come from ``seed``, so a run that ends by its kick budget rather
+    than by the deadline repeats exactly.
+    """
+    tour = np.array(tour, dtype=np.int64)
+    size = len(tour)
+    if size < 16:
+        return tour
+    neigh = neighbours(graph) if neighbour_lists is None else neighbour_lists
+    pos = np.empty(size, dtype=np.int64)
+    pos[tour] = np.arange(size)
+    queue = np.zeros(size, dtype=np.int64)
+    queued = np.zeros(size, dtype=bool)
+    state = np.array([0, 0, 0, 0], dtype=np.int64)
+    journal = np.zeros((10_000, 2), dtype=np.int64)
+    gained = np.zeros(1)
+    rng = np.random.default_rng(seed)
+    window = min(window, size // 4)
+    left = 20 * size if kicks is None else kicks
+    while left > 0 and time.perf_counter() < deadline:
+        seeds = rng.integers(0, 2**31 - 1, size=min(2_000, left))
+        left -= len(seeds)
+        _kicks(
+            graph.xy,
+            graph.dummy,
+            graph.mate,
+            neigh,
+            tour,
+            pos,
+            queue,
+            queued,
+            state,
+            journal,
+            gained,
+            max_chain,
+            seeds,
+            window,
+        )
+    return tour
+
+
+@njit(cache=True)
+def _greedy_grid(xy, mate, dummy, cell_mm, x0, y0, cols, rows, cell_start, cell_nodes):
+    size = len(xy)
+    visited = np.zeros(size, dtype=np.bool_)
+    left = np.zeros(cols * rows, dtype=np.int64)
+    for c in range(cols * rows):
+        left[c] = cell_start[c + 1] - cell_start[c]
+    tour = np.empty(size, dtype=np.int64)
+    count = 0
+    current = 0
+    remaining = size
+    if dummy >= 0:
+        remaining -= 1
+        visited[dummy] = True
+    while True:
+        tour[count] = current
+        count += 1
+        visited[current] = True
+        remaining -= 1
+        cx = min(cols - 1, int((xy[current, 0] - x0) / cell_mm))
+        cy = min(rows - 1, int((xy[current, 1] - y0) / cell_mm))
+        left[cy * cols + cx] -= 1
+        other = mate[current]
+        if other >= 0 and not visited[other]:
+            current = other
+            continue
+        if remaining == 0:
+            break
+        best = -1
+        best_d = np.inf
+        ring = 0
+        while True:
+            if best >= 0 and (ring - 1) * cell_mm > best_d:
+                break
+            if ring > cols + rows:
+                break
+            for gy in range(cy - ring, cy + ring + 1):
+                if gy < 0 or gy >= rows:
+                    continue
+                step = 1 if (gy == cy - ring or gy == cy + ring) else 2 * ring
+                gx = cx - ring
+                while gx <= cx + ring:
+                    if 0 <= gx < cols:
+                        cell = gy * cols + gx
+                        if left[cell] > 0:
+                            for idx in range(cell_start[cell], cell_start[cell + 1]):
+                                v = cell_nodes[idx]
+                                if not visited[v]:
+                                    dx = xy[v, 0] - xy[current, 0]
+                                    dy = xy[v, 1] - xy[current, 1]
+                                    d = math.sqrt(dx * dx + dy * dy)
+                                    if d < best_d:
+                                        best_d = d
+                                        best = v
+                    gx += max(step, 1)
+            ring += 1
+        current = best
+    if dummy >= 0:
+        tour[count] = dummy
+    return tour
+
+
+def greedy_tour(graph: SegmentGraph) -> np.ndarray:
+    """Nearest-neighbour tour from the origin (each segment drawn whole once entered), via a uniform grid."""
+    size = len(graph)
+    real = np.flatnonzero(np.arange(size) != graph.dummy)
+    points = graph.xy[real]
+    lo = points.min(axis=0)
+    span = np.maximum(points.max(axis=0) - lo, 1e-9)
+    cell_mm = max(float(np.sqrt(span[0] * span[1] / max(len(real) / 2, 1))), 1e-6, float(span.max()) / 4096)
+    cols = int(span[0] / cell_mm) + 1
+    rows = int(span[1] / cell_mm) + 1
+    cx = np.minimum(((points[:, 0] - lo[0]) / cell_mm).astype(np.int64), cols - 1)
+    cy = np.minimum(((points[:, 1] - lo[1]) / cell_mm).astype(np.int64), rows - 1)
+    cell = cy * cols + cx
+    order = np.argsort(cell, kind="stable")
+    cell_start = np.searchsorted(cell[order], np.arange(cols * rows + 1)).astype(np.int64)
+    cell_nodes = real[order]
+    return _greedy_grid(graph.xy, graph.mate, graph.dummy, cell_mm, lo[0], lo[1], cols, rows, cell_start, cell_nodes)
+
+
+@njit(cache=True)
+def _layered_shortest_path(origin, offsets, entry_xy, exit_xy, return_to_origin):
+    layers = len(offsets) - 1
+    states = offsets[-1]
+    cost = np.full(states, np.inf)
+    back = np.full(states, -1, dtype=np.int64)
+    for j in range(offsets[0], offsets[1]):
+        cost[j] = math.hypot(entry_xy[j, 0] - origin[0], entry_xy[j, 1] - origin[1])
+    for layer in range(1, layers):
+        for j in range(offsets[layer], offsets[layer + 1]):
+            best = np.inf
+            arg = -1
+            for i in range(offsets[layer - 1], offsets[layer]):
+                c = cost[i] + math.hypot(entry_xy[j, 0] - exit_xy[i, 0], entry_xy[j, 1] - exit_xy[i, 1])
+                if c < best:
+                    best = c
+                    arg = i
+            cost[j] = best
+            back[j] = arg
+    best = np.inf
+    arg = -1
+    for j in range(offsets[layers - 1], offsets[layers]):
+        c = cost[j]
+        if return_to_origin:
+            c += math.hypot(exit_xy[j, 0] - origin[0], exit_xy[j, 1] - origin[1])
+        if c < best:
+            best = c
+            arg = j
+    chosen = np.empty(layers, dtype=np.int64)
+    for layer in range(layers - 1, -1, -1):
+        chosen[layer] = arg
+        arg = back[arg]
+    return chosen
+
+
+def best_entries(drawing, order, *, return_to_origin: bool = True, reloop: bool = False, max_vertices: int = 48):
+    """For the sequence of ``order``, the directions (and loop entry vertices with ``reloop``) of least travel.
+
+    An exact shortest path through one layer per segment (its two directions; with ``reloop``, a closed loop's
+    vertices, at most ``max_vertices`` of them evenly spread plus the current entry), so it never returns a worse
+    order than the one given.
+    """
+    from batik_studio.toolpath.model import Order
+
+    n = len(drawing)
+    if n == 0:
+        return order
+    single = np.hypot(*(drawing.ends - drawing.starts).T) <= 1e-6
+    entry_chunks, exit_chunks, flips, vertices, sizes = [], [], [], [], []
+    for s in order.sequence:
+        path = drawing.paths[s]
+        if reloop and drawing.closed[s]:
+            count = len(path) - 1
+            picks = np.unique(np.linspace(0, count - 1, min(count, max_vertices)).round().astype(np.int64))
+            picks = np.union1d(picks, [order.entry_vertex[s]])
+            points = path[picks]
+            entry_chunks.append(points)
+            exit_chunks.append(points)
+            flips.append(np.full(len(picks), bool(order.reversed[s])))
+            vertices.append(picks)
+            sizes.append(len(picks))
+        elif single[s]:
+            point = path[order.entry_vertex[s]][None, :]
+            entry_chunks.append(point)
+            exit_chunks.append(point)
+            flips.append(np.array([bool(order.reversed[s])]))
+            vertices.append(np.array([order.entry_vertex[s]]))
+            sizes.append(1)
+        else:
+            ends = np.stack([path[0], path[-1]])
+            entry_chunks.append(ends)
+            exit_chunks.append(ends[::-1])
+            flips.append(np.array([False, True]))
+            vertices.append(np.zeros(2, dtype=np.int64))
+            sizes.append(2)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    chosen = _layered_shortest_path(
+        np.asarray(drawing.origin, dtype=np.float64),
+        offsets,
+        np.concatenate(entry_chunks),
+        np.concatenate(exit_chunks),
+        return_to_origin,
+    )
+    flip_all = np.concatenate(flips)
+    vertex_all = np.concatenate(vertices)
+    flipped = np.zeros(n, dtype=bool)
+    entry = np.zeros(n, dtype=np.int64)
+    flipped[order.sequence] = flip_all[chosen]
+    entry[order.sequence] = vertex_all[chosen]
+    return Order(order.sequence, flipped, entry)
+
+
+__all__ = [
+    "EPS_MM",
+    "best_entries",
+    "greedy_tour",
+    "improve_tour",
+    "neighbours",
+    "perturb_and_improve",
+    "tour_length",
+]

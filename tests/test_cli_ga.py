@@ -1,0 +1,56 @@
+import json
+
+from typer.testing import CliRunner
+
+from batik_studio.cli import app
+from tests.toolpath.shared import REPO
+
+EXAMPLE = REPO / "src" / "batik_studio" / "toolpath" / "examples" / "megamendung_tile.svg"
+runner = CliRunner()
+
+
+def test_optimize_with_msga_options(tmp_path):
+    """The GA options reach the solver: a short msga run writes G-code and reports the method."""
+    out = tmp_path / "tile.gcode"
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(out), "-m", "msga", "--iterations", "50"]
+    result = runner.invoke(app, [*args, "--population", "20", "--scheme", "probabilities", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "msga" in result.output and out.stat().st_size > 0
+
+
+def test_ga_option_refused_for_another_method(tmp_path):
+    """A GA option with a method that does not take it is an error naming both."""
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "--clusters", "5"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "--clusters applies to kmeans-msga only, not to best" in result.output
+
+
+def test_bad_ga_value_is_a_message_not_a_traceback(tmp_path):
+    """A population of 1 is refused with the value and what is allowed."""
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "-m", "msga", "--population", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "population must be at least 2, got 1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_experiment_command_writes_the_report(tmp_path):
+    """experiment runs every method R times and writes report.md, report.json and figures."""
+    args = ["toolpath", "experiment", str(EXAMPLE), "--methods", "kmeans-msga,greedy", "--replications", "2"]
+    args += ["--out", str(tmp_path / "run"), "--clusters", "4", "--intra-iterations", "40", "--at-seconds", "60"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "kmeans-msga: travel min" in result.output
+    document = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert document["at_seconds"] == 60 and document["settings"]["params"] == {"clusters": 4, "intra_iterations": 40}
+    assert document["methods"]["greedy"]["at_seconds"]["complete_runs"] == 2
+    assert (tmp_path / "run" / "report.md").read_text().startswith("# Experiment: megamendung_tile.svg")
+
+
+def test_experiment_rejects_an_unknown_method(tmp_path):
+    """An unknown method name is an error listing the choices."""
+    args = ["toolpath", "experiment", str(EXAMPLE), "--methods", "msga,annealing", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "unknown method 'annealing'" in result.output

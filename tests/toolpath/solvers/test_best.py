@@ -1,0 +1,98 @@
+"""best: the fast-tsp core and the neighbour-list search keep segments whole and shorten the tour."""
+
+import time
+
+import numpy as np
+import pytest
+
+from batik_studio.toolpath.model import Drawing, Order, travel_mm
+from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
+from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
+from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, optimize_windows
+from batik_studio.toolpath.solvers.greedy import GreedySolver
+from batik_studio.toolpath.solvers.local_search import best_entries, improve_tour, perturb_and_improve
+from tests.toolpath.solvers.test_contract import random_drawing
+
+
+def test_registered():
+    """The CLI's method list offers best."""
+    assert SOLVERS["best"] is BestSolver
+
+
+def test_integer_matrix_forces_segment_edges():
+    """Forced edges cost 0, every other edge at least the offset, and the matrix is symmetric."""
+    graph = build_graph(random_drawing(20, seed=1), return_to_origin=False)
+    matrix = integer_matrix(graph).astype(np.int64)
+    assert (matrix == matrix.T).all()
+    forced = graph.mate >= 0
+    assert (matrix[forced, graph.mate[forced]] == 0).all()
+    off_diagonal = ~np.eye(len(graph), dtype=bool)
+    off_diagonal[forced, graph.mate[forced]] = False
+    assert matrix[off_diagonal].min() >= 32_767
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False])
+def test_local_search_keeps_segments_and_never_lengthens(return_to_origin):
+    """2-opt/Or-opt from the greedy order keeps every forced edge and never adds travel."""
+    drawing = random_drawing(400, seed=2)
+    options = SolveOptions(return_to_origin=return_to_origin)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    start = GreedySolver().solve(drawing, options)
+    tour = improve_tour(graph, tour_from_order(graph, start))
+    assert keeps_segments_whole(graph, tour)
+    improved = order_from_tour(graph, tour)
+    before = travel_mm(drawing, start, return_to_origin=return_to_origin)
+    assert travel_mm(drawing, improved, return_to_origin=return_to_origin) < before
+
+
+def test_kicks_reproducible_and_improving():
+    """The iterated local search repeats exactly for a seed and only keeps kicks that shorten the tour."""
+    drawing = random_drawing(400, seed=3)
+    graph = build_graph(drawing)
+    tour = improve_tour(graph, tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions())))
+    base = travel_mm(drawing, order_from_tour(graph, tour))
+    runs = [perturb_and_improve(graph, tour, deadline=float("inf"), seed=5, kicks=3_000) for _ in range(2)]
+    assert runs[0].tolist() == runs[1].tolist()
+    assert keeps_segments_whole(graph, runs[0])
+    assert travel_mm(drawing, order_from_tour(graph, runs[0])) < base
+
+
+def test_best_entries_exact_for_sequence():
+    """The direction/entry DP matches trying every direction of a 6-segment sequence."""
+    drawing = random_drawing(6, seed=4)
+    sequence = np.arange(6)
+    best = min(travel_mm(drawing, Order(sequence, np.array(bits, dtype=bool))) for bits in np.ndindex(*(2,) * 6))
+    chosen = best_entries(drawing, Order(sequence, np.zeros(6, dtype=bool)))
+    assert travel_mm(drawing, chosen) == pytest.approx(best)
+
+
+def test_reloop_enters_square_at_nearest_corner():
+    """With reloop, a far square is entered at its corner nearest the origin."""
+    square = np.array([[10.0, 10.0], [20.0, 10.0], [20.0, 20.0], [10.0, 20.0], [10.0, 10.0]]) + 100
+    dot = np.array([[115.0, 105.0]])
+    drawing = Drawing((square[[2, 3, 0, 1, 2]], dot))
+    order = optimize(drawing, "best", SolveOptions(reloop=True, time_limit_s=1.0)).order
+    start = order.entry_vertex[0]
+    assert drawing.paths[0][start].tolist() == [110.0, 110.0]
+
+
+def test_neighbour_list_path_close_to_fast_tsp():
+    """Without the matrix core (huge drawings) the result stays within 10% of the fast-tsp result."""
+    drawing = random_drawing(500, seed=9)
+    options = SolveOptions(time_limit_s=2.0)
+    core = optimize(drawing, "best", options).after.travel_mm
+    linear = optimize(drawing, "best", options, matrix_max_nodes=10).after.travel_mm
+    assert linear <= 1.1 * core
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False])
+def test_windows_keep_segments_and_never_lengthen(return_to_origin):
+    """Re-solving stretches of the tour with fast-tsp keeps every forced edge and never adds travel."""
+    drawing = random_drawing(300, seed=10)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    options = SolveOptions(return_to_origin=return_to_origin)
+    start = tour_from_order(graph, GreedySolver().solve(drawing, options))
+    tour = optimize_windows(graph, start, deadline=time.perf_counter() + 3.0, window=60, seconds=0.1)
+    assert keeps_segments_whole(graph, tour)
+    before = travel_mm(drawing, order_from_tour(graph, start), return_to_origin=return_to_origin)
+    assert travel_mm(drawing, order_from_tour(graph, tour), return_to_origin=return_to_origin) < before

@@ -1,0 +1,80 @@
+"""Lower bounds are valid: never above the optimum (found by brute force) nor above any tour."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from batik_studio.toolpath import bounds
+from batik_studio.toolpath.bounds import assignment_bound, held_karp_bound, lower_bound
+from batik_studio.toolpath.model import Drawing, Order, travel_mm
+from batik_studio.toolpath.solvers import SolveOptions, optimize
+from batik_studio.toolpath.solvers.local_search import best_entries
+from tests.toolpath.solvers.test_contract import random_drawing
+
+
+def exact_optimum(drawing: Drawing, *, return_to_origin: bool, reloop: bool) -> float:
+    """Every sequence, each with its best directions and loop entries (an exact layered shortest path)."""
+    n = len(drawing)
+    best = np.inf
+    for sequence in itertools.permutations(range(n)):
+        order = Order(np.array(sequence), np.zeros(n, dtype=bool))
+        order = best_entries(drawing, order, return_to_origin=return_to_origin, reloop=reloop)
+        best = min(best, travel_mm(drawing, order, return_to_origin=return_to_origin))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("return_to_origin", [True, False], ids=["return", "no-return"])
+@pytest.mark.parametrize("reloop", [False, True], ids=["plain", "reloop"])
+def test_bounds_below_exact_optimum(seed, return_to_origin, reloop):
+    """Assignment and Held-Karp bounds never exceed the brute-force optimum of a 6-segment drawing."""
+    drawing = random_drawing(6, seed=100 + seed)
+    optimum = exact_optimum(drawing, return_to_origin=return_to_origin, reloop=reloop)
+    kwargs = {"return_to_origin": return_to_origin, "reloop": reloop}
+    assignment = assignment_bound(drawing, **kwargs).value_mm
+    held_karp = held_karp_bound(drawing, time_limit_s=2.0, **kwargs).value_mm
+    assert 0 <= assignment <= optimum + 1e-9
+    assert 0 <= held_karp <= optimum + 1e-9
+    assert lower_bound(drawing, time_limit_s=2.0, **kwargs).value_mm == pytest.approx(max(assignment, held_karp))
+
+
+def test_held_karp_tight_on_points_in_a_row():
+    """Dots on a line from the origin: the optimum is twice the far end, and Held-Karp proves it."""
+    drawing = Drawing(tuple(np.array([[float(x), 0.0]]) for x in range(1, 11)))
+    assert held_karp_bound(drawing).value_mm == pytest.approx(20.0, rel=1e-6)
+
+
+def test_held_karp_close_to_the_tour():
+    """On 300 random segments the bound is within 10% of best's tour (it is useful, not just valid)."""
+    drawing = random_drawing(300, seed=11)
+    tour = optimize(drawing, "best", SolveOptions(time_limit_s=2.0)).after.travel_mm
+    bound = held_karp_bound(drawing, upper_bound_mm=tour, time_limit_s=10.0).value_mm
+    assert 0.9 * tour <= bound <= tour
+
+
+def test_dual_assignment_below_dense_assignment(monkeypatch):
+    """The large-drawing dual solution is a bound no higher than the exact dense assignment."""
+    drawing = random_drawing(400, seed=12)
+    for reloop in (False, True):
+        for return_to_origin in (True, False):
+            dense = assignment_bound(drawing, reloop=reloop, return_to_origin=return_to_origin).value_mm
+            monkeypatch.setattr(bounds, "DENSE_ASSIGNMENT_MAX_SLOTS", 0)
+            dual = assignment_bound(drawing, reloop=reloop, return_to_origin=return_to_origin)
+            monkeypatch.undo()
+            assert dual.method == "assignment-dual"
+            assert 0.5 * dense < dual.value_mm <= dense + 1e-9
+
+
+def test_reloop_bound_below_reloop_tour():
+    """With re-entry anywhere on a loop the reloop bound stays below the (shorter) reloop tour."""
+    drawing = random_drawing(80, seed=13)
+    result = optimize(drawing, "best", SolveOptions(reloop=True, time_limit_s=2.0), bound=True)
+    assert result.lower_bound_mm <= result.after.travel_mm
+
+
+def test_empty_and_single():
+    """Nothing to draw: bound 0; one dot: the bound is the exact out-and-back travel."""
+    assert lower_bound(Drawing(())).value_mm == 0.0
+    dot = Drawing((np.array([[3.0, 4.0]]),))
+    assert lower_bound(dot).value_mm == pytest.approx(10.0, rel=1e-6)
