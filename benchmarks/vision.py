@@ -1,6 +1,6 @@
 """Speed of the shipped motif classifier: model load time and single-photo classify latency on this machine.
 
-Usage: python benchmarks/vision.py [PHOTO_FOLDER] [--model DIR] [--repeats N]
+Usage: python benchmarks/vision.py [PHOTO_FOLDER] [--model DIR] [--repeats N] [--record]
 
 Photos default to generated 640x480 images; give a folder (e.g. batik7/test) to time real photos. The competitor
 row runs the same backbone and preprocessing in eager PyTorch (skipped when torch is not installed).
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("photos", nargs="?", type=Path, default=None)
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--record", action="store_true", help="store the ONNX figures in the model card")
     args = parser.parse_args()
     model_dir = args.model or default_model_dir()
     images = photos(args.photos, args.repeats)
@@ -88,6 +89,21 @@ def main() -> None:
             f"{np.percentile(torch_ms, 90):8.1f}"
         )
     print("targets: load <= 2 s, median classify <= 100 ms, model folder <= 30 MB")
+    if args.record:
+        from batik_studio.vision.model_card import record_speed
+
+        machine = f"{os.cpu_count()} CPU cores ({platform.machine()}), load average {os.getloadavg()[0]:.1f}"
+        record_speed(
+            model_dir,
+            {
+                "load_s": load_s,
+                "median_ms": statistics.median(onnx_ms),
+                "p90_ms": float(np.percentile(onnx_ms, 90)),
+                "views": views,
+                "photos": len(images),
+                "machine": machine,
+            },
+        )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,7 @@ def data_check(
     data: Annotated[Path, typer.Argument(help="Dataset folder: class folders, optionally inside train/ val/ test/.")],
     max_bits: Annotated[
         int, typer.Option("--max-bits", help="Near-duplicate distance (dHash bits, any rotation/mirror).")
-    ] = 8,
+    ] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Count photos per class, list unreadable files, near-duplicate groups and duplicates that cross splits."""
@@ -115,7 +115,9 @@ def data_check(
     typer.echo(f"near-duplicate groups: {len(report.groups)} ({members} photos)")
     typer.echo(f"groups crossing splits: {len(report.cross_split)}")
     for group in report.cross_split:
-        typer.echo("  " + "  <->  ".join(str(p.relative_to(data)) for p in group))
+        names = [str(p.relative_to(data)) for p in group]
+        more = f"  (+{len(names) - 4} more)" if len(names) > 4 else ""
+        typer.echo("  " + "  <->  ".join(names[:4]) + more)
     if report.small_classes:
         typer.echo(f"classes with too few photos: {', '.join(report.small_classes)}")
 
@@ -267,11 +269,11 @@ def classify(
             continue
         results.append({"file": str(path)} | prediction.to_dict())
         if not as_json:
-            verdict = "not one of the known motifs" if prediction.unknown else prediction.label
+            verdict = f"{prediction.label} ({100 * prediction.confidence:.1f}%)"
+            if prediction.unknown:
+                verdict = f"not one of the known motifs (closest: {verdict})"
             others = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top_k)
-            typer.echo(
-                f"{path}: {verdict} ({100 * prediction.confidence:.1f}%)  [{others}]  {prediction.milliseconds:.0f} ms"
-            )
+            typer.echo(f"{path}: {verdict}  [{others}]  {prediction.milliseconds:.0f} ms")
     if as_json:
         typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
     if failed:

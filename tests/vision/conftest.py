@@ -9,7 +9,8 @@ import pytest
 from .synthetic import make_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = REPO.parent / "shared"
+# The real data sits in a ``shared`` folder beside the repository (or beside the folder holding its worktrees).
+SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "datasets").is_dir()), REPO.parent / "shared")
 
 
 @pytest.fixture(scope="session")

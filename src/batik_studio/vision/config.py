@@ -29,7 +29,7 @@ class TrainConfig:
     seed: int = 0
     folds: int = 5
     fold_seed: int = 42
-    duplicate_bits: int = 8
+    duplicate_bits: int = 5
     # probe recipe
     views: int = 32
     c: float = 0.03

@@ -139,7 +139,7 @@ def hash_distances(hashes: np.ndarray) -> np.ndarray:
     return hash_distances_block(hashes, 0, len(hashes))
 
 
-def near_duplicate_groups(hashes: np.ndarray, max_distance: int = 8) -> np.ndarray:
+def near_duplicate_groups(hashes: np.ndarray, max_distance: int = 5) -> np.ndarray:
     """Group ids (n,) joining photos whose hashes are within ``max_distance`` bits under any rotation/mirror."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
@@ -237,7 +237,7 @@ class CheckReport:
 
 
 def check_dataset(
-    root: str | Path, *, max_distance: int = 8, min_per_class: int = 10, progress: Progress = _no_progress
+    root: str | Path, *, max_distance: int = 5, min_per_class: int = 10, progress: Progress = _no_progress
 ) -> CheckReport:
     """Count photos per split and class, list unreadable files, near-duplicate groups and cross-split groups."""
     scan = scan_dataset(read_dataset(root), progress)
@@ -316,7 +316,7 @@ def write_subset(
     split = np.full(len(samples), "", dtype=object)
     if holdout > 0:
         kept = Dataset(dataset.root, tuple(samples))
-        _, test_idx = grouped_split(kept.targets(), near_duplicate_groups(hashes, 8), holdout, seed)
+        _, test_idx = grouped_split(kept.targets(), near_duplicate_groups(hashes), holdout, seed)
         split[:] = "val"
         split[test_idx] = "test"
     out.mkdir(parents=True, exist_ok=True)

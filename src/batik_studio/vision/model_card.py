@@ -45,6 +45,16 @@ def record_evaluation(model_dir: Path, name: str, result: dict) -> None:
     write_card(model_dir)
 
 
+def record_speed(model_dir: Path, speed: dict) -> None:
+    """Store measured speed figures (load seconds, classify milliseconds, machine) and rewrite the card."""
+    model_dir = check_model_dir(Path(model_dir))
+    path = model_dir / METRICS_FILE
+    metrics = read_json(path)
+    metrics["speed"] = speed
+    write_json(path, metrics)
+    write_card(model_dir)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
@@ -63,6 +73,7 @@ def write_card(model_dir: Path) -> dict:
         "backbone": config.get("backbone"),
         "seed": config.get("seed"),
         "train_seconds": training.get("train_seconds"),
+        "augmented_feature_seconds": training.get("augmented_feature_seconds"),
         "machine": training.get("machine"),
         "data": {
             "path": training.get("data"),
@@ -81,6 +92,7 @@ def write_card(model_dir: Path) -> dict:
             "ece_after": training.get("cv_ece_after"),
         },
         "evaluations": metrics.get("evaluations", {}),
+        "speed": metrics.get("speed", {}),
         "known_limits": list(KNOWN_LIMITS),
         "config": config,
     }
@@ -100,7 +112,13 @@ def _write_markdown(path: Path, card: dict) -> None:
         "## Recipe",
         "",
         f"- Recipe `{card['recipe']}`, backbone `{card['backbone']}` (ImageNet weights, frozen), seed {card['seed']}.",
-        f"- Training time {card['train_seconds']} s on {card['machine']}.",
+        f"- Training time {card['train_seconds']} s on {card['machine']}"
+        + (
+            f", of which {card['augmented_feature_seconds']} s computing augmented-view features "
+            "(near zero when they came from the feature cache)."
+            if card["augmented_feature_seconds"] is not None
+            else "."
+        ),
         f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by "
         f"{card['calibration']['unknown_method']} distance above {card['calibration']['unknown_threshold']:.3f} "
         f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos).",
@@ -136,10 +154,19 @@ def _write_markdown(path: Path, card: dict) -> None:
     for name, ev in card["evaluations"].items():
         if ev.get("report_text"):
             lines += ["", f"### {name}", "", "```", ev["report_text"], "```"]
+    speed = card.get("speed") or {}
+    if speed:
+        lines += [
+            "",
+            "## Speed",
+            "",
+            f"- Load {speed['load_s']:.2f} s; classify one photo {speed['median_ms']:.0f} ms median "
+            f"({speed['p90_ms']:.0f} ms p90) with {speed['views']} views, ONNX Runtime on {speed['machine']}.",
+        ]
     lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, path)
 
 
-__all__ = ["KNOWN_LIMITS", "record_evaluation", "summarize", "write_card"]
+__all__ = ["KNOWN_LIMITS", "record_evaluation", "record_speed", "summarize", "write_card"]

@@ -124,6 +124,7 @@ def train_probe(
     if not trunk.exists():
         progress("exporting backbone", 0, 1)
         export_trunk(config.backbone, trunk, size, weights)
+    tick = time.perf_counter()
     augmented = extract_features(
         trunk,
         pool,
@@ -134,6 +135,7 @@ def train_probe(
         cache_dir=cache_dir,
         progress=lambda d, t: progress("features of augmented views", d, t),
     )
+    feature_seconds = time.perf_counter() - tick
     held = extract_features(
         trunk, pool, served, cache_dir=cache_dir, progress=lambda d, t: progress("features of served views", d, t)
     )
@@ -183,6 +185,7 @@ def train_probe(
         "temperature": temperature,
         "threshold": threshold,
         "train_seconds": round(time.perf_counter() - started, 1),
+        "augmented_feature_seconds": round(feature_seconds, 1),
         "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
         "config": config.to_dict(),
         "data": str(data),
