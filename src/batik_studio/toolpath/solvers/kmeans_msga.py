@@ -22,8 +22,6 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.exceptions import ConvergenceWarning
 
 from batik_studio.errors import InputError
 from batik_studio.toolpath.model import Drawing, Order
@@ -44,6 +42,9 @@ def segment_points(drawing: Drawing, kind: str = "ends") -> np.ndarray:
 
 def cluster_segments(points: np.ndarray, clusters: int, iterations: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """K-means labels (0..m-1, no empty cluster) and the ``(m, 2)`` centres; m <= ``clusters``."""
+    from sklearn.cluster import KMeans  # imported here: scikit-learn takes a second to load, the CLI starts without
+    from sklearn.exceptions import ConvergenceWarning
+
     k = min(clusters, len(np.unique(points, axis=0)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
