@@ -125,8 +125,8 @@ class BestSolver:
         lists = neighbours(graph, self.neighbours)
         order = start
         if 3 < len(graph) <= self.matrix_max_nodes:
-            # Keep a fifth of the budget (at most 5 s) for decoding and polishing.
-            budget = max(0.2, deadline - time.perf_counter() - min(5.0, 0.2 * limit))
+            # Keep a tenth of the budget (at most 2 s) for decoding and polishing.
+            budget = max(0.2, deadline - time.perf_counter() - min(2.0, 0.1 * limit))
             tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
             order = order_from_tour(graph, tour)
         tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
