@@ -1,4 +1,5 @@
-# Two entry points: `make run` (the main job) and `make test` (the whole test suite).
+# Two entry points: `make run` (the web app) and `make test` (the whole test suite); `make example` runs the
+# toolpath optimiser on the bundled drawing.
 # Both create .venv on first use; only Python 3.11+ is needed.
 PYTHON ?= python3
 VENV := .venv
@@ -17,7 +18,8 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: example
+run: $(STAMP)
+	$(BIN)/batik app $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # The drawing-order optimiser on the bundled Megamendung tile: G-code, JSON report and route plot in artifacts/.
 example: $(STAMP)

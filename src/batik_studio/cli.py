@@ -29,6 +29,8 @@ toolpath_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(toolpath_app, name="toolpath")
+data_app = typer.Typer(help="Inspect and split image datasets (folders of class folders).", no_args_is_help=True)
+app.add_typer(data_app, name="data")
 
 
 def _version(value: bool) -> None:
@@ -42,6 +44,240 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """Batik Studio command line."""
+
+
+@app.command("app")
+def app_command(
+    port: int = typer.Option(8501, "--port", min=1, max=65535, help="Port to serve the web app on."),
+    host: str = typer.Option("localhost", "--host", help="Address to listen on (0.0.0.0 for every interface)."),
+) -> None:
+    """Start the web app (Streamlit); a browser opens only where there is a display."""
+    from batik_studio.app.launch import has_display, serve
+
+    typer.echo(f"Batik Studio web app: http://{host}:{port}  (Ctrl+C stops it)")
+    serve(port=port, host=host, headless=not has_display())
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.secho(f"error: {error}", err=True, fg="red")
+    return typer.Exit(code=1)
+
+
+class _Steps:
+    """A rich progress display fed by ``(step, done, total)`` callbacks, one bar per step, with an ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _Steps:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        if step not in self.tasks:
+            self.tasks[step] = self.progress.add_task(step, total=total)
+        self.progress.update(self.tasks[step], completed=done, total=total)
+
+
+@data_app.command("check")
+def data_check(
+    data: Annotated[Path, typer.Argument(help="Dataset folder: class folders, optionally inside train/ val/ test/.")],
+    max_bits: Annotated[
+        int, typer.Option("--max-bits", help="Near-duplicate distance (dHash bits, any rotation/mirror).")
+    ] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Count photos per class, list unreadable files, near-duplicate groups and duplicates that cross splits."""
+    from batik_studio.vision.data import check_dataset
+
+    try:
+        with _Steps() as steps:
+            report = check_dataset(data, max_distance=max_bits, progress=lambda d, t: steps("reading photos", d, t))
+    except BatikError as error:
+        raise _fail(error) from error
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return
+    for split, counts in report.counts.items():
+        typer.echo(f"{split}: {sum(counts.values())} photos  " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    typer.echo(f"unreadable files: {len(report.bad)}")
+    for _, reason in report.bad:
+        typer.echo(f"  {reason}")
+    members = sum(len(g) for g in report.groups)
+    typer.echo(f"near-duplicate groups: {len(report.groups)} ({members} photos)")
+    typer.echo(f"groups crossing splits: {len(report.cross_split)}")
+    for group in report.cross_split:
+        names = [str(p.relative_to(data)) for p in group]
+        more = f"  (+{len(names) - 4} more)" if len(names) > 4 else ""
+        typer.echo("  " + "  <->  ".join(names[:4]) + more)
+    if report.small_classes:
+        typer.echo(f"classes with too few photos: {', '.join(report.small_classes)}")
+
+
+@data_app.command("subset")
+def data_subset(
+    source: Annotated[Path, typer.Argument(help="Dataset folder to take photos from.")],
+    out: Annotated[Path, typer.Option("--out", help="New folder; photos are linked (symlinks), never copied.")],
+    classes: Annotated[str, typer.Option("--classes", help="Comma-separated class names to keep (default: all).")] = "",
+    manifest: Annotated[
+        Path | None, typer.Option("--manifest", help="CSV with columns class, file, source (see --origin).")
+    ] = None,
+    origin: Annotated[str, typer.Option("--origin", help="Keep only photos whose manifest 'source' is this.")] = "",
+    exclude_near: Annotated[
+        list[Path] | None, typer.Option("--exclude-near", help="Drop near-duplicates of this dataset's photos.")
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option("--holdout", help="Split into val/ and test/ (grouped); fraction for test/.")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the grouped split.")] = 0,
+) -> None:
+    """Make a dataset folder from part of another one, e.g. photos of other sources for a cross-source test."""
+    from batik_studio.vision.data import write_subset
+
+    try:
+        report = write_subset(
+            source,
+            out,
+            classes=[c.strip() for c in classes.split(",") if c.strip()] or None,
+            manifest=manifest,
+            origin=origin or None,
+            exclude_near=exclude_near or [],
+            holdout=holdout,
+            seed=seed,
+        )
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@app.command("train")
+def train(
+    data: Annotated[
+        Path, typer.Option("--data", help="Dataset folder (its test/ split, if any, is never trained on).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,
+    recipe: Annotated[
+        str | None, typer.Option("--recipe", help="probe (default) or seed (the paper's protocol).")
+    ] = None,
+    backbone: Annotated[
+        str | None, typer.Option("--backbone", help="efficientnet-lite2, efficientnet-lite0 or resnet50.")
+    ] = None,
+    weights: Annotated[
+        Path | None, typer.Option("--weights", help="torchvision ResNet-50 state dict file (resnet50 only).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (default 0).")] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Feature cache folder (default: user cache).")
+    ] = None,
+) -> None:
+    """Train a motif classifier and write a model folder (ONNX model, labels, calibration, card)."""
+    from batik_studio.vision.config import TrainConfig
+
+    overrides = {"recipe": recipe, "backbone": backbone, "weights": str(weights) if weights else None, "seed": seed}
+    try:
+        settings = (
+            TrainConfig.from_toml(config, **overrides)
+            if config
+            else TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
+        )
+        from batik_studio.vision.train import train_model
+
+        with _Steps() as steps:
+            summary = train_model(data, out, settings, cache_dir=cache_dir, progress=steps)
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2, ensure_ascii=False))
+    typer.echo(f"model written to {out}")
+
+
+@app.command("evaluate")
+def evaluate(
+    model: Annotated[Path, typer.Argument(help="Model folder.")],
+    data: Annotated[Path, typer.Argument(help="Dataset folder; its test/ split is used when it has one.")],
+    unknown: Annotated[
+        list[Path] | None, typer.Option("--unknown", help="Folder of photos that are none of the model's motifs.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--json", help="Write the full report as JSON here.")] = None,
+    figures: Annotated[
+        Path | None, typer.Option("--figures", help="Write confusion.png and reliability.png here.")
+    ] = None,
+    record: Annotated[str, typer.Option("--record", help="Store the scores under this name in the model's card.")] = "",
+) -> None:
+    """Score a model: accuracy, per-class report, calibration (ECE), colour-only baseline, unknown rejection."""
+    from batik_studio.vision.evaluate import evaluate_model
+    from batik_studio.vision.model_card import record_evaluation
+
+    try:
+        with _Steps() as steps:
+            result = evaluate_model(
+                model, data, unknown=unknown or [], figures=figures, progress=lambda d, t: steps("classifying", d, t)
+            )
+        if record:
+            record_evaluation(model, record, result)
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(result["report_text"])
+    typer.echo("")
+    typer.echo(f"accuracy {100 * result['accuracy']:.2f}%  macro-F1 {100 * result['macro_f1']:.2f}%  n={result['n']}")
+    baseline = result.get("colour_baseline_accuracy")
+    if baseline is not None:
+        typer.echo(f"colour-only baseline accuracy {100 * baseline:.2f}%")
+    typer.echo(
+        f"ECE before {100 * result['ece_before']:.2f}%  after {100 * result['ece_after']:.2f}% "
+        f"(temperature {result['temperature']:.3f})"
+    )
+    typer.echo(f"known photos rejected as unknown: {100 * result['false_reject_rate']:.1f}%")
+    for folder, row in result["unknown"].items():
+        typer.echo(f"unknown {folder}: AUROC {row['auroc']:.3f}, rejected {100 * row['rejected']:.1f}% of {row['n']}")
+    if report:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+@app.command("classify")
+def classify(
+    images: Annotated[list[Path], typer.Argument(help="Photos to classify (JPEG, PNG, WEBP, HEIC, ...).")],
+    model: Annotated[Path | None, typer.Option("--model", help="Model folder (default: the shipped model).")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many candidate motifs to show.")] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
+) -> None:
+    """Name the batik motif in each photo, with a calibrated confidence; exit 1 if any photo failed."""
+    from batik_studio.vision.predict import Predictor
+
+    try:
+        predictor = Predictor(model)
+    except BatikError as error:
+        raise _fail(error) from error
+    results, failed = [], 0
+    for path in images:
+        try:
+            prediction = predictor.predict(path, top_k=top_k)
+        except BatikError as error:
+            failed += 1
+            results.append({"file": str(path), "error": str(error)})
+            if not as_json:
+                typer.secho(f"{path}: error: {error}", err=True, fg="red")
+            continue
+        results.append({"file": str(path)} | prediction.to_dict())
+        if not as_json:
+            verdict = f"{prediction.label} ({100 * prediction.confidence:.1f}%)"
+            if prediction.unknown:
+                verdict = f"not one of the known motifs (closest: {verdict})"
+            others = ", ".join(f"{name} {100 * p:.1f}%" for name, p in prediction.top_k)
+            typer.echo(f"{path}: {verdict}  [{others}]  {prediction.milliseconds:.0f} ms")
+    if as_json:
+        typer.echo(json.dumps(results, indent=2, ensure_ascii=False))
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @contextmanager

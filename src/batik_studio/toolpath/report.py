@@ -56,7 +56,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         f"segments       {report['segments']:,} ({report['closed_loops']:,} closed loops), "
         f"draw {report['draw_mm']:,.1f} mm",
         f"travel         {report['travel_before_mm']:,.1f} mm -> {report['travel_after_mm']:,.1f} mm "
-        f"(-{report['travel_saved_pct']:.1f}%) with {report['method']} in {report['seconds']:.2f} s",
+        f"({-report['travel_saved_pct']:+.1f}%) with {report['method']} in {report['seconds']:.2f} s",
         f"machining      {report['machining_minutes_before']:,.1f} min -> {report['machining_minutes_after']:,.1f} min",
     ]
     if report["lower_bound_mm"] is not None:

@@ -17,9 +17,10 @@ Operators, as the paper's Figures 5 and 6 show them:
 Choices where the paper is silent (see Algorithm 2, "generate offspring by crossover and mutation, evaluate,
 select the best"):
 
-- ``scheme="counts"`` (default): the rates say how many offspring each operator makes per iteration, as in the
-  Indonesian GA textbooks the paper cites: ``ceil(crossover_rate * population / 2)`` random parent pairs each give
-  two PMX children, and ``round(mutation_rate * population)`` random parents are copied and mutated (both stages).
+- ``scheme="counts"`` (default): the rates say how many offspring each operator makes per iteration, which fits
+  the paper's remark that each iteration's mating adds individuals to evaluate and a mutation rate as high as 0.8:
+  ``ceil(crossover_rate * population / 2)`` random parent pairs each give two PMX children, and
+  ``round(mutation_rate * population)`` random parents are copied and mutated (both stages).
   ``scheme="probabilities"``: the population is paired at random; each pair is crossed with probability
   ``crossover_rate`` (else copied), and each child is mutated with probability ``mutation_rate``.
 - ``selection="elitist"`` (default): the best ``population`` of parents and offspring survive, so the best

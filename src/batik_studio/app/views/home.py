@@ -1,0 +1,46 @@
+"""Home / Beranda: what the app does, the motifs the shipped model knows, its measured accuracy and limits."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from batik_studio.app import resources
+from batik_studio.app.i18n import t
+from batik_studio.app.ui import language, motif_label
+from batik_studio.errors import BatikError
+
+lang = language()
+st.title(t("home.title", lang))
+st.markdown(t("home.intro", lang))
+st.subheader(t("home.what", lang))
+st.markdown(
+    "\n".join(
+        f"- {t(key, lang)}"
+        for key in ("home.what_classify", "home.what_history", "home.what_motifs", "home.what_toolpath")
+    )
+)
+
+st.subheader(t("home.model", lang))
+try:
+    predictor = resources.predictor()
+except BatikError as error:
+    st.error(t("home.model_error", lang, error=error))
+    st.stop()
+catalog = resources.catalog()
+names = [motif_label(label, catalog) for label in predictor.labels]
+st.markdown(t("home.known", lang, n=len(names), names=", ".join(names)))
+evaluations = predictor.card.get("evaluations") or {}
+for name, evaluation in evaluations.items():
+    if evaluation.get("accuracy") is not None:
+        accuracy = f"{100 * evaluation['accuracy']:.1f}%"
+        st.markdown(t("home.accuracy", lang, name=name, accuracy=accuracy, images=evaluation.get("n", "?")))
+    for folder, rejection in (evaluation.get("unknown") or {}).items():
+        rejected = f"{100 * rejection['rejected']:.0f}%"
+        st.markdown(t("home.rejected", lang, rejected=rejected, n=rejection["n"], folder=Path(folder).name))
+if not evaluations:
+    st.markdown(t("home.no_accuracy", lang))
+st.subheader(t("home.limits_title", lang))
+st.markdown(t("home.limits", lang))
+limits = predictor.card.get("known_limits") or []
+if limits:
+    st.caption(t("home.card_limits", lang) + "\n" + "\n".join(f"- {limit}" for limit in limits))

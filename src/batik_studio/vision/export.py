@@ -1,0 +1,92 @@
+"""Export torch graphs to ONNX (torch is needed here only; serving runs the ONNX files)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from batik_studio.vision.backbones import build_backbone
+
+
+class PooledTrunk(nn.Module):
+    """Backbone trunk followed by global average pooling: images (N, 3, S, S) -> features (N, D)."""
+
+    def __init__(self, trunk: nn.Module) -> None:
+        super().__init__()
+        self.trunk = trunk
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Run the module on a batch of images or feature maps."""
+        return self.trunk(x).mean(dim=(2, 3))
+
+
+class Classifier(nn.Module):
+    """Pooled trunk + linear head: images (N, 3, S, S) -> (logits (N, C), features (N, D)).
+
+    With ``l2_normalize`` the head sees unit-length features; ``features`` is always the raw pooled output.
+    """
+
+    def __init__(self, trunk: nn.Module, weight: np.ndarray, bias: np.ndarray, l2_normalize: bool = False) -> None:
+        super().__init__()
+        self.pooled = PooledTrunk(trunk)
+        self.l2_normalize = l2_normalize
+        self.head = nn.Linear(weight.shape[1], weight.shape[0])
+        with torch.no_grad():
+            self.head.weight.copy_(torch.from_numpy(np.asarray(weight, dtype=np.float32)))
+            self.head.bias.copy_(torch.from_numpy(np.asarray(bias, dtype=np.float32)))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the module on a batch of images or feature maps."""
+        features = self.pooled(x)
+        head_input = nn.functional.normalize(features, dim=1) if self.l2_normalize else features
+        return self.head(head_input), features
+
+
+def export_onnx(module: nn.Module, path: Path, image_size: int, output_names: list[str]) -> Path:
+    """Write ``module`` (eval mode) as an ONNX graph with a dynamic batch axis; atomic (temp file + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    example = torch.zeros(1, 3, image_size, image_size)
+    axes = {"images": {0: "n"}} | {name: {0: "n"} for name in output_names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module.eval(),
+            (example,),
+            str(tmp),
+            input_names=["images"],
+            output_names=output_names,
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    os.replace(tmp, path)
+    return path
+
+
+def export_trunk(backbone: str, path: Path, image_size: int, weights: Path | None = None) -> Path:
+    """Export a pooled ImageNet backbone (images -> features) for fast feature extraction with ONNX Runtime."""
+    return export_onnx(PooledTrunk(build_backbone(backbone, weights)), path, image_size, ["features"])
+
+
+def export_classifier(
+    backbone: str,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    path: Path,
+    image_size: int,
+    weights: Path | None = None,
+    l2_normalize: bool = False,
+) -> Path:
+    """Export backbone + linear head as one ONNX graph with outputs ``logits`` and ``features``."""
+    module = Classifier(build_backbone(backbone, weights), weight, bias, l2_normalize)
+    return export_onnx(module, path, image_size, ["logits", "features"])
+
+
+__all__ = ["Classifier", "PooledTrunk", "export_classifier", "export_onnx", "export_trunk"]

@@ -1,0 +1,172 @@
+"""The model card of a model folder: ``card.json`` (machine-readable) and ``MODEL_CARD.md`` (for people)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from batik_studio.vision.model_dir import (
+    CARD_FILE,
+    CARD_MARKDOWN,
+    METRICS_FILE,
+    check_model_dir,
+    read_calibration,
+    read_json,
+    write_json,
+)
+
+KNOWN_LIMITS = (
+    "Knows only the motifs in its labels; any other photo gets one of them unless it is rejected as unknown.",
+    "Unknown rejection is a distance to the training photos in feature space: motifs close to a known one "
+    "(for example Lereng next to Parang, Ceplok next to Kawung) are often not rejected.",
+    "Trained on photos from few sources; accuracy on photos from other sources, lighting and cameras is lower "
+    "than on the in-source test split (see the cross-source scores when recorded).",
+    "Confidence is calibrated on held-out photos of the training sources; it is optimistic on unfamiliar photos.",
+)
+
+
+def summarize(result: dict) -> dict:
+    """The headline numbers of an ``evaluate_model`` result (what the card keeps)."""
+    keep = ("data", "split", "n", "accuracy", "macro_f1", "ece_before", "ece_after", "colour_baseline_accuracy")
+    summary = {k: result[k] for k in keep if k in result}
+    summary["false_reject_rate"] = result.get("false_reject_rate")
+    summary["unknown"] = result.get("unknown", {})
+    summary["report_text"] = result.get("report_text", "")
+    return summary
+
+
+def record_evaluation(model_dir: Path, name: str, result: dict) -> None:
+    """Store an evaluation under ``name`` in ``metrics.json`` and rewrite the card."""
+    model_dir = check_model_dir(Path(model_dir))
+    path = model_dir / METRICS_FILE
+    metrics = read_json(path) if path.is_file() else {"training": {}, "evaluations": {}}
+    metrics.setdefault("evaluations", {})[name] = summarize(result)
+    write_json(path, metrics)
+    write_card(model_dir)
+
+
+def record_speed(model_dir: Path, speed: dict) -> None:
+    """Store measured speed figures (load seconds, classify milliseconds, machine) and rewrite the card."""
+    model_dir = check_model_dir(Path(model_dir))
+    path = model_dir / METRICS_FILE
+    metrics = read_json(path)
+    metrics["speed"] = speed
+    write_json(path, metrics)
+    write_card(model_dir)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def write_card(model_dir: Path) -> dict:
+    """Build the card from the folder's metrics, labels and calibration; write ``card.json`` and ``MODEL_CARD.md``."""
+    model_dir = Path(model_dir)
+    metrics = read_json(model_dir / METRICS_FILE)
+    training = metrics.get("training", {})
+    config = training.get("config", {})
+    calibration = read_calibration(model_dir)
+    card = {
+        "name": model_dir.name,
+        "labels": read_json(model_dir / "labels.json"),
+        "recipe": training.get("recipe"),
+        "backbone": config.get("backbone"),
+        "seed": config.get("seed"),
+        "train_seconds": training.get("train_seconds"),
+        "augmented_feature_seconds": training.get("augmented_feature_seconds"),
+        "machine": training.get("machine"),
+        "data": {
+            "path": training.get("data"),
+            "train_counts": training.get("train_counts"),
+            "duplicate_groups": training.get("duplicate_groups"),
+        },
+        "calibration": {
+            "temperature": calibration.temperature,
+            "unknown_threshold": calibration.threshold,
+            "unknown_method": calibration.method,
+            "target_false_reject_rate": calibration.false_reject_rate,
+        },
+        "cross_validation": {
+            "accuracy": training.get("cv_accuracy"),
+            "ece_before": training.get("cv_ece_before"),
+            "ece_after": training.get("cv_ece_after"),
+        },
+        "evaluations": metrics.get("evaluations", {}),
+        "speed": metrics.get("speed", {}),
+        "known_limits": list(KNOWN_LIMITS),
+        "config": config,
+    }
+    write_json(model_dir / CARD_FILE, card)
+    _write_markdown(model_dir / CARD_MARKDOWN, card)
+    return card
+
+
+def _write_markdown(path: Path, card: dict) -> None:
+    counts = card["data"]["train_counts"] or {}
+    cv = card["cross_validation"]
+    lines = [
+        f"# Model card: {card['name']}",
+        "",
+        f"Recognises {len(card['labels'])} batik motifs: {', '.join(card['labels'])}.",
+        "",
+        "## Recipe",
+        "",
+        f"- Recipe `{card['recipe']}`, backbone `{card['backbone']}` (ImageNet weights, frozen), seed {card['seed']}.",
+        f"- Training time {card['train_seconds']} s on {card['machine']}"
+        + (
+            f", of which {card['augmented_feature_seconds']} s computing augmented-view features "
+            "(near zero when they came from the feature cache)."
+            if card["augmented_feature_seconds"] is not None
+            else "."
+        ),
+        f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by "
+        f"{card['calibration']['unknown_method']} distance above {card['calibration']['unknown_threshold']:.3f} "
+        f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos).",
+        "",
+        "## Data",
+        "",
+        f"- Trained on `{card['data']['path']}` (every split except `test/`): "
+        + ", ".join(f"{k} {v}" for k, v in counts.items())
+        + f"; {card['data']['duplicate_groups']} near-duplicate groups, kept whole in every fold.",
+        "",
+        "## Scores",
+        "",
+        f"- Grouped cross-validation on the training photos: accuracy {_pct(cv['accuracy'])}, "
+        f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling.",
+        "",
+        "| evaluation | photos | accuracy | macro-F1 | colour-only baseline | ECE before | ECE after "
+        "| known rejected |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, ev in card["evaluations"].items():
+        lines.append(
+            f"| {name} | {ev.get('n')} | {_pct(ev.get('accuracy'))} | {_pct(ev.get('macro_f1'))} | "
+            f"{_pct(ev.get('colour_baseline_accuracy'))} | {_pct(ev.get('ece_before'))} | "
+            f"{_pct(ev.get('ece_after'))} | {_pct(ev.get('false_reject_rate'))} |"
+        )
+    rejection = [
+        (name, folder, row) for name, ev in card["evaluations"].items() for folder, row in ev["unknown"].items()
+    ]
+    if rejection:
+        lines += ["", "| evaluation | unknown photos | n | AUROC | rejected |", "|---|---|---|---|---|"]
+        for name, folder, row in rejection:
+            lines.append(f"| {name} | `{folder}` | {row['n']} | {row['auroc']:.3f} | {_pct(row['rejected'])} |")
+    for name, ev in card["evaluations"].items():
+        if ev.get("report_text"):
+            lines += ["", f"### {name}", "", "```", ev["report_text"], "```"]
+    speed = card.get("speed") or {}
+    if speed:
+        lines += [
+            "",
+            "## Speed",
+            "",
+            f"- Load {speed['load_s']:.2f} s; classify one photo {speed['median_ms']:.0f} ms median "
+            f"({speed['p90_ms']:.0f} ms p90) with {speed['views']} views, ONNX Runtime on {speed['machine']}.",
+        ]
+    lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]]
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+
+
+__all__ = ["KNOWN_LIMITS", "record_evaluation", "record_speed", "summarize", "write_card"]

@@ -1,0 +1,221 @@
+"""Train a motif classifier and write a complete model folder (needs the ``train`` extra: torch, onnx).
+
+The default ``probe`` recipe: a frozen ImageNet backbone (exported once to ONNX for fast CPU inference) turns many
+augmented views of every training photo into features, cached on disk; a logistic-regression head is fitted on
+them in seconds. Grouped out-of-fold predictions on the training photos give held-out logits and features to fit
+the softmax temperature and the unknown-rejection threshold, so the test split is never used for a decision.
+"""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from batik_studio.errors import InputError
+from batik_studio.vision.backbones_info import BACKBONE_INFO
+from batik_studio.vision.config import TrainConfig
+from batik_studio.vision.data import Dataset, grouped_folds, near_duplicate_groups, read_dataset, scan_dataset
+from batik_studio.vision.evaluate import expected_calibration_error, fit_temperature
+from batik_studio.vision.features import extract_features
+from batik_studio.vision.model_dir import (
+    LABELS_FILE,
+    METRICS_FILE,
+    MODEL_FILE,
+    PREPROCESS_FILE,
+    UNKNOWN_FILE,
+    Calibration,
+    fit_unknown_scorer,
+    write_calibration,
+    write_json,
+)
+from batik_studio.vision.predict import softmax
+from batik_studio.vision.preprocess import Preprocess
+
+#: ``progress(step, done, total)`` is called as long steps advance.
+StepProgress = Callable[[str, int, int], None]
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class LinearHead:
+    """Logistic-regression head on raw backbone features: ``logits = features @ weight.T + bias``.
+
+    Feature scaling (optional L2 normalisation, then standardisation) is folded into ``weight`` and ``bias``
+    where it is linear; L2 normalisation is applied to the features before the head when ``l2_normalize``.
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray
+    l2_normalize: bool
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        """Logits (..., C) of features (..., D)."""
+        if self.l2_normalize:
+            features = features / np.linalg.norm(features, axis=-1, keepdims=True)
+        return features @ self.weight.T + self.bias
+
+
+def fit_head(features: np.ndarray, targets: np.ndarray, c: float, l2_normalize: bool, seed: int) -> LinearHead:
+    """Fit a multinomial logistic regression on standardised features; return it as one linear map."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = features / np.linalg.norm(features, axis=-1, keepdims=True) if l2_normalize else features
+    mean = x.mean(axis=0)
+    std = x.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=500, random_state=seed)
+    model.fit((x - mean) / std, targets)
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax needs one per class
+        coef, intercept = np.r_[-coef, coef] / 2, np.r_[-intercept, intercept] / 2
+    weight = coef / std
+    bias = intercept - weight @ mean
+    return LinearHead(weight.astype(np.float32), bias.astype(np.float32), l2_normalize)
+
+
+def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    n, v, d = features.shape
+    return features.reshape(n * v, d), np.repeat(targets, v)
+
+
+def default_cache_dir() -> Path:
+    """Where cached features and exported trunks go (the user cache folder)."""
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("batik-studio")) / "features"
+
+
+def train_probe(
+    data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | None = None, progress: StepProgress = _no_progress
+) -> dict:
+    """Train the default recipe on the non-test photos of ``data`` and write a model folder at ``out``.
+
+    Returns the training summary (also stored in ``metrics.json``).
+    """
+    from batik_studio.vision.export import export_classifier, export_trunk
+
+    started = time.perf_counter()
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    dataset = read_dataset(data)
+    pool = Dataset(dataset.root, tuple(s for s in dataset.samples if s.split != "test"))
+    scan = scan_dataset(pool, lambda d, t: progress("checking photos", d, t))
+    pool = scan.dataset
+    labels = list(pool.classes)
+    targets = pool.targets()
+    counts = np.bincount(targets, minlength=len(labels))
+    if len(labels) < 2 or counts.min() < config.folds:
+        found = dict(zip(labels, counts.tolist(), strict=True))
+        raise InputError(f"{data}: need at least 2 classes with {config.folds}+ photos each, got {found}")
+    groups = near_duplicate_groups(scan.hashes, config.duplicate_bits)
+
+    size, _, mean, std = BACKBONE_INFO[config.backbone]
+    pre = Preprocess(image_size=size, mean=mean, std=std)
+    served = Preprocess(image_size=size, mean=mean, std=std, tta_crops=config.tta)
+    weights = Path(config.weights) if config.weights else None
+    trunk = cache_dir / f"trunk-{config.backbone}-{size}.onnx"
+    if not trunk.exists():
+        progress("exporting backbone", 0, 1)
+        export_trunk(config.backbone, trunk, size, weights)
+    tick = time.perf_counter()
+    augmented = extract_features(
+        trunk,
+        pool,
+        pre,
+        aug=config.augment,
+        n_views=config.views,
+        seed=config.seed,
+        cache_dir=cache_dir,
+        progress=lambda d, t: progress("features of augmented views", d, t),
+    )
+    feature_seconds = time.perf_counter() - tick
+    held = extract_features(
+        trunk, pool, served, cache_dir=cache_dir, progress=lambda d, t: progress("features of served views", d, t)
+    )
+
+    # Out-of-fold predictions: every training photo is scored by a head that never saw its group.
+    oof_logits = np.zeros((len(targets), len(labels)))
+    oof_distance = np.zeros(len(targets))
+    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
+    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+        x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
+        head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
+        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
+        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
+        progress("grouped cross-validation", k, len(folds))
+    temperature = fit_temperature(oof_logits, targets)
+    oof_probs = softmax(oof_logits, temperature)
+
+    progress("final head", 0, 1)
+    x, y = _views_and_targets(augmented, targets)
+    head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
+    oof_doubt = 1 - oof_probs.max(axis=1)
+    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
+    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
+    progress("final head", 1, 1)
+
+    out = Path(out)
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    progress("exporting ONNX", 0, 1)
+    export_classifier(config.backbone, head.weight, head.bias, staging / MODEL_FILE, size, weights, config.l2_normalize)
+    progress("exporting ONNX", 1, 1)
+    write_json(staging / LABELS_FILE, labels)
+    served.save(staging / PREPROCESS_FILE)
+    write_calibration(staging, Calibration(temperature, threshold, config.false_reject_rate))
+    scorer.save(staging / UNKNOWN_FILE)
+    oof_pred = oof_logits.argmax(axis=1)
+    summary = {
+        "recipe": config.recipe,
+        "train_photos": len(targets),
+        "train_counts": dict(zip(labels, counts.tolist(), strict=True)),
+        "unreadable": [str(p) for p, _ in scan.bad],
+        "duplicate_groups": int(len(np.unique(groups))),
+        "cv_accuracy": float((oof_pred == targets).mean()),
+        "cv_ece_before": expected_calibration_error(softmax(oof_logits), targets),
+        "cv_ece_after": expected_calibration_error(softmax(oof_logits, temperature), targets),
+        "temperature": temperature,
+        "threshold": threshold,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "augmented_feature_seconds": round(feature_seconds, 1),
+        "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
+        "config": config.to_dict(),
+        "data": str(data),
+    }
+    write_json(staging / METRICS_FILE, {"training": summary, "evaluations": {}})
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)
+    return summary
+
+
+def train_model(
+    data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | None = None, progress: StepProgress = _no_progress
+) -> dict:
+    """Train with ``config.recipe``, write the model folder, score it on the test split (if any), write the card."""
+    from batik_studio.vision.evaluate import evaluate_model
+    from batik_studio.vision.model_card import record_evaluation, write_card
+
+    if config.recipe == "seed":
+        from batik_studio.vision.seed_recipe import train_seed
+
+        summary = train_seed(data, out, config, cache_dir=cache_dir, progress=progress)
+    else:
+        summary = train_probe(data, out, config, cache_dir=cache_dir, progress=progress)
+    write_card(out)
+    if "test" in read_dataset(data).splits:
+        result = evaluate_model(out, data, figures=out, progress=lambda d, t: progress("scoring the test split", d, t))
+        record_evaluation(out, f"{Path(data).name}/test", result)
+        summary["test_accuracy"] = result["accuracy"]
+    return summary
+
+
+__all__ = ["LinearHead", "default_cache_dir", "fit_head", "train_model", "train_probe"]

@@ -1,0 +1,112 @@
+"""Serving: the Predictor API, classification without torch, and the shipped model on real photos."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from batik_studio.errors import ImageError, ModelError
+from batik_studio.vision.predict import SHIPPED_MODEL, Prediction, Predictor, softmax
+
+REPO = Path(__file__).resolve().parents[2]
+
+NO_TORCH = """
+import importlib.abc
+import sys
+
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torch":
+            raise ImportError("torch is blocked in this test")
+        return None
+
+
+sys.meta_path.insert(0, NoTorch())
+from typer.testing import CliRunner
+from batik_studio.cli import app
+from batik_studio.vision.predict import Predictor
+result = CliRunner().invoke(app, ["classify", sys.argv[2], "--model", sys.argv[1], "--json"])
+print(result.output)
+assert result.exit_code == 0, result.output
+assert "torch" not in {name.split(".")[0] for name in sys.modules}
+"""
+
+
+def test_softmax_rows_sum_to_one() -> None:
+    """Softmax with a temperature keeps rows summing to one and flattens them as the temperature grows."""
+    logits = np.array([[2.0, 1.0, 0.0]])
+    cold, hot = softmax(logits, 0.5), softmax(logits, 5.0)
+    np.testing.assert_allclose(cold.sum(), 1.0)
+    assert cold.max() > hot.max()
+
+
+def test_missing_model_folder(tmp_path: Path) -> None:
+    """A folder without the model files is a ModelError naming what is missing."""
+    with pytest.raises(ModelError, match="not found"):
+        Predictor(tmp_path / "nothing")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "labels.json").write_text("[]")
+    with pytest.raises(ModelError, match="missing model.onnx"):
+        Predictor(tmp_path / "half")
+
+
+def test_shipped_model_is_complete_and_small() -> None:
+    """The shipped model folder holds every file, is at most 30 MB and its card carries measured scores."""
+    assert SHIPPED_MODEL.is_dir(), "models/batik7 is missing"
+    size_mb = sum(p.stat().st_size for p in SHIPPED_MODEL.iterdir()) / 1e6
+    assert size_mb <= 30
+    predictor = Predictor()
+    assert predictor.labels == ["Insang", "Kawung", "Mega Mendung", "Parang", "Sidoluhur", "Truntum", "Tumpal"]
+    assert predictor.card["evaluations"]["batik7/test"]["accuracy"] > 0.9
+
+
+def test_predict_without_torch(tmp_path: Path) -> None:
+    """`batik classify` runs in a process where torch cannot be imported, and never imports it."""
+    from PIL import Image
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (120, 90, 3), dtype=np.uint8)).save(photo)
+    done = subprocess.run(
+        [sys.executable, "-c", NO_TORCH, str(SHIPPED_MODEL), str(photo)],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    rows = json.loads(done.stdout[done.stdout.index("[") :])
+    assert rows[0]["label"] in Predictor().labels
+
+
+def test_predict_accepts_bytes_and_reports_bad_bytes() -> None:
+    """Predictor.predict takes encoded bytes; non-image bytes raise ImageError."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 60, 30)).save(buffer, "JPEG")
+    prediction = Predictor().predict(buffer.getvalue(), top_k=2)
+    assert isinstance(prediction, Prediction)
+    assert len(prediction.top_k) == 2 and prediction.top_k[0] == (prediction.label, prediction.confidence)
+    assert 0 < prediction.confidence <= 1
+    with pytest.raises(ImageError):
+        Predictor().predict(b"definitely not an image")
+
+
+def test_shipped_model_on_real_photos(shared_datasets: Path) -> None:
+    """The shipped model names the motif of the first two batik7/test photos of every class (at most one miss)."""
+    predictor = Predictor()
+    test = shared_datasets / "batik7" / "test"
+    right = total = 0
+    for label in predictor.labels:
+        for photo in sorted((test / label).iterdir())[:2]:
+            right += predictor.predict(photo).label == label
+            total += 1
+    assert right >= total - 1
