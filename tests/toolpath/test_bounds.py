@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from batik_studio.toolpath import bounds
-from batik_studio.toolpath.bounds import assignment_bound, held_karp_bound, lower_bound
+from batik_studio.toolpath.bounds import assignment_bound, held_karp_bound, lower_bound, spanning_tree_bound
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
+from batik_studio.toolpath.segment_graph import build_graph
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from batik_studio.toolpath.solvers.local_search import best_entries
 from tests.toolpath.solvers.test_contract import random_drawing
@@ -78,3 +79,34 @@ def test_empty_and_single():
     assert lower_bound(Drawing(())).value_mm == 0.0
     dot = Drawing((np.array([[3.0, 4.0]]),))
     assert lower_bound(dot).value_mm == pytest.approx(10.0, rel=1e-6)
+
+
+def dense_tree(drawing: Drawing, return_to_origin: bool = True) -> float:
+    """The penalty-free 1-tree by Prim on the complete graph."""
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    n = len(graph)
+    degree, parent = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    near, near_gap = np.full((n, 0), -1, dtype=np.int64), np.zeros((n, 0))
+    xs, ys = np.ascontiguousarray(graph.xy[:, 0]), np.ascontiguousarray(graph.xy[:, 1])
+    return bounds._one_tree(xs, ys, np.zeros(n), graph.dummy, graph.mate, np.zeros(n), degree, parent, near, near_gap)
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False], ids=["return", "no-return"])
+def test_delaunay_tree_equals_dense_tree(return_to_origin):
+    """The Delaunay 1-tree equals the complete-graph 1-tree without penalties (so it is exact, hence valid)."""
+    drawing = random_drawing(300, seed=14)
+    tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin).value_mm
+    assert tree == pytest.approx(dense_tree(drawing, return_to_origin), rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        Drawing(tuple(np.array([[float(x % 5), 0.0]]) for x in range(12))),
+        Drawing(tuple(np.array([[float(x % 4), float(x % 3)]]) for x in range(30))),
+    ],
+    ids=["collinear-duplicates", "grid-duplicates"],
+)
+def test_delaunay_tree_handles_degenerate_points(drawing):
+    """Coincident, collinear and cocircular points (degenerate triangulations) still give the exact tree."""
+    assert spanning_tree_bound(drawing).value_mm == pytest.approx(dense_tree(drawing), rel=1e-7)

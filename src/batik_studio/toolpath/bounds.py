@@ -66,6 +66,53 @@ def _discs(drawing: Drawing, graph: SegmentGraph, reloop: bool) -> tuple[np.ndar
     return centres, radii
 
 
+def _exact_gaps(
+    drawing: Drawing, graph: SegmentGraph, centres: np.ndarray, reloop: bool, k: int = 10
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact gaps to the ``k`` nearest nodes with ``reloop``: ``(near, near_gap)``, ``(n, 0)`` arrays without.
+
+    The gap is the smallest distance between the points where each node may be entered (a loop's vertices, or
+    its one point); it is never below the disc gap, so using it keeps the bound valid and makes it tighter.
+    """
+    n = len(graph)
+    if not reloop or not drawing.closed.any() or n < 3:
+        return np.full((n, 0), -1, dtype=np.int64), np.zeros((n, 0))
+    real = np.flatnonzero(np.arange(n) != graph.dummy)
+    vertices = {}
+    for node in real:
+        segment = graph.segment[node]
+        if segment >= 0 and drawing.closed[segment]:
+            vertices[int(node)] = drawing.paths[segment][:-1]
+    trees = {node: cKDTree(points) for node, points in vertices.items()}
+    k_eff = min(k, len(real) - 1)
+    _, found = cKDTree(centres[real]).query(centres[real], k=k_eff + 1)
+    found = real[np.atleast_2d(found)]
+    near = np.full((n, k_eff), -1, dtype=np.int64)
+    near_gap = np.zeros((n, k_eff))
+    for row, v in enumerate(real):
+        others = [u for u in found[row] if u != v][:k_eff]
+        for column, u in enumerate(others):
+            if v not in trees and u not in trees:
+                continue
+            big, small = (v, u) if len(vertices.get(v, ())) >= len(vertices.get(u, ())) else (u, v)
+            points = vertices.get(small, graph.xy[small][None, :])
+            near[v, column] = u
+            near_gap[v, column] = float(trees[big].query(points)[0].min())
+    return near, near_gap
+
+
+@njit(cache=True)
+def _lift_edges(src, dst, base, near, near_gap):
+    """Raise each candidate edge's gap to the exact one where ``near`` knows it."""
+    for e in range(len(src)):
+        for k in range(near.shape[1]):
+            if near[src[e], k] == dst[e] and near_gap[src[e], k] > base[e]:
+                base[e] = near_gap[src[e], k]
+            if near[dst[e], k] == src[e] and near_gap[dst[e], k] > base[e]:
+                base[e] = near_gap[dst[e], k]
+    return base
+
+
 @njit(cache=True)
 def _gap(cx, cy, radius, dummy, a, b):
     if a == dummy or b == dummy:
@@ -75,12 +122,13 @@ def _gap(cx, cy, radius, dummy, a, b):
 
 
 @njit(cache=True)
-def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent):
+def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent, near, near_gap):
     """Cost of the minimum 1-tree under penalties ``pi`` (node 0 special, forced edges kept); fills ``degree``.
 
     Prim on the complete graph of nodes 1..n-1 in one pass per added node: keys are updated from the node just
     added (and its forced partner, which joins with it) while the next nearest node is found. ``parent`` receives
     each node's tree neighbour towards the first node (-1 for the first node and for forced partners).
+    ``near[v]`` / ``near_gap[v]`` list nodes whose exact gap to ``v`` is known and larger than the disc gap.
     """
     n = len(cx)
     degree[:] = 0
@@ -93,6 +141,8 @@ def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent):
     parent[:] = -1
     size = n - 1
     slot = 0
+    lift_v = np.full(n, -1.0)
+    lift_w = np.full(n, -1.0)
     while size > 0:
         v = remaining[slot]
         size -= 1
@@ -112,23 +162,36 @@ def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent):
             total += pi[v] + pi[w]
             degree[v] += 1
             degree[w] += 1
+        for k in range(near.shape[1]):
+            if near[v, k] >= 0:
+                lift_v[near[v, k]] = near_gap[v, k]
+            if w > 0 and near[w, k] >= 0:
+                lift_w[near[w, k]] = near_gap[w, k]
         best = np.inf
         slot = 0
         for i in range(size):
             u = remaining[i]
-            c = _gap(cx, cy, radius, dummy, v, u) + pi[v] + pi[u]
+            c = max(_gap(cx, cy, radius, dummy, v, u), lift_v[u]) + pi[v] + pi[u]
             if c < key[u]:
                 key[u] = c
                 parent[u] = v
             if w > 0:
-                c = _gap(cx, cy, radius, dummy, w, u) + pi[w] + pi[u]
+                c = max(_gap(cx, cy, radius, dummy, w, u), lift_w[u]) + pi[w] + pi[u]
                 if c < key[u]:
                     key[u] = c
                     parent[u] = w
             if key[u] < best:
                 best = key[u]
                 slot = i
+        for k in range(near.shape[1]):
+            if near[v, k] >= 0:
+                lift_v[near[v, k]] = -1.0
+            if w > 0 and near[w, k] >= 0:
+                lift_w[near[w, k]] = -1.0
     # The special node 0: its forced edge if it has one, then its cheapest edges up to degree 2.
+    for k in range(near.shape[1]):
+        if near[0, k] >= 0:
+            lift_v[near[0, k]] = near_gap[0, k]
     first = -1
     if mate[0] > 0:
         total += pi[0] + pi[mate[0]]
@@ -140,7 +203,7 @@ def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent):
         arg = -1
         for u in range(1, n):
             if u != first:
-                c = _gap(cx, cy, radius, dummy, 0, u) + pi[0] + pi[u]
+                c = max(_gap(cx, cy, radius, dummy, 0, u), lift_v[u]) + pi[0] + pi[u]
                 if c < best:
                     best = c
                     arg = u
@@ -268,7 +331,9 @@ def held_karp_bound(
     cx, cy = np.ascontiguousarray(centres[:, 0]), np.ascontiguousarray(centres[:, 1])
     if upper_bound_mm is None:
         upper_bound_mm = _greedy_travel_mm(graph)
+    near, near_gap = _exact_gaps(drawing, graph, centres, reloop)
     src, dst, base = _candidate_edges(graph, centres, radii, neighbours)
+    base = _lift_edges(src, dst, base, near, near_gap)
     degree = np.zeros(n, dtype=np.int64)
 
     parent = np.zeros(n, dtype=np.int64)
@@ -276,10 +341,12 @@ def held_karp_bound(
     def exact(penalties: np.ndarray) -> float:
         """The true 1-tree value at ``penalties``; its tree edges join the candidates so the sparse trees learn."""
         nonlocal src, dst, base
-        value = _one_tree(cx, cy, radii, graph.dummy, graph.mate, penalties, degree, parent) - 2.0 * penalties.sum()
+        value = _one_tree(cx, cy, radii, graph.dummy, graph.mate, penalties, degree, parent, near, near_gap)
+        value -= 2.0 * penalties.sum()
         nodes = np.flatnonzero(parent >= 0)
         if len(nodes):
             src, dst, base = _merge_edges(graph, centres, radii, (src, dst), nodes, parent[nodes])
+            base = _lift_edges(src, dst, base, near, near_gap)
         return float(value)
 
     pi = np.zeros(n)
@@ -335,6 +402,45 @@ def held_karp_bound(
     value = max(0.0, float(proven)) * (1 - 1e-9)
     details = {"iterations": iterations, "seconds": time.perf_counter() - started}
     return BoundResult(value, "held-karp", details)
+
+
+def spanning_tree_bound(drawing: Drawing, *, return_to_origin: bool = True) -> BoundResult:
+    """The 1-tree bound without penalties, exact for any size: its tree comes from the Delaunay triangulation.
+
+    Every Euclidean minimum spanning tree lies in any Delaunay triangulation, and setting the forced (segment)
+    edges to 0 keeps that true (a non-Gabriel edge stays the heaviest on a triangle), so the Delaunay edges plus the
+    forced edges hold a minimum spanning tree of the segment-end graph: O(n log n) time, linear memory.
+    """
+    from scipy.spatial import Delaunay, QhullError
+
+    started = time.perf_counter()
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    n = len(graph)
+    centres, radii = graph.xy, np.zeros(n)
+    if n <= 3:
+        return held_karp_bound(drawing, return_to_origin=return_to_origin)
+    real = np.flatnonzero((np.arange(n) != graph.dummy) & (np.arange(n) != 0))
+    pairs = []
+    try:
+        triangulation = Delaunay(centres[real])
+        simplices = real[triangulation.simplices]
+        pairs.extend(simplices[:, [a, b]] for a, b in ((0, 1), (1, 2), (0, 2)))
+        if len(triangulation.coplanar):
+            # Points Qhull set aside (duplicates): join each to the vertex it coincides with.
+            pairs.append(np.stack([real[triangulation.coplanar[:, 0]], real[triangulation.coplanar[:, 2]]], axis=1))
+    except QhullError:
+        # All points on a line (or fewer than 3 distinct): consecutive points along it hold the tree.
+        line = real[np.lexsort((centres[real, 1], centres[real, 0]))]
+        pairs.append(np.stack([line[:-1], line[1:]], axis=1))
+    if graph.dummy >= 0:
+        pairs.append(np.stack([np.full(len(real), graph.dummy), real], axis=1))
+    edges = np.concatenate(pairs)
+    empty = np.zeros(0, dtype=np.int64)
+    src, dst, base = _merge_edges(graph, centres, radii, (edges[:, 0], edges[:, 1]), empty, empty)
+    degree = np.zeros(n, dtype=np.int64)
+    cx, cy = np.ascontiguousarray(centres[:, 0]), np.ascontiguousarray(centres[:, 1])
+    value = _sparse_one_tree(src, dst, base, cx, cy, radii, graph.dummy, graph.mate, np.zeros(n), degree)
+    return BoundResult(max(0.0, float(value)) * (1 - 1e-9), "1-tree", {"seconds": time.perf_counter() - started})
 
 
 def _greedy_travel_mm(graph: SegmentGraph) -> float:
@@ -454,7 +560,12 @@ def lower_bound(
     time_limit_s: float = 60.0,
     upper_bound_mm: float | None = None,
 ) -> BoundResult:
-    """The best proven lower bound on travel within ``time_limit_s``: assignment, then Held-Karp where it fits."""
+    """The best proven lower bound on travel within ``time_limit_s``: assignment, then Held-Karp where it fits.
+
+    Above :data:`HELD_KARP_MAX_NODES` nodes (where an exact dense 1-tree per step is too slow), the penalty-free
+    1-tree from the Delaunay triangulation stands in for Held-Karp (not with ``reloop``, whose disc gaps are not
+    Euclidean distances).
+    """
     started = time.perf_counter()
     result = assignment_bound(drawing, return_to_origin=return_to_origin, reloop=reloop)
     left = time_limit_s - (time.perf_counter() - started)
@@ -469,6 +580,10 @@ def lower_bound(
         )
         if held_karp.value_mm > result.value_mm:
             result = held_karp
+    elif not reloop:
+        tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin)
+        if tree.value_mm > result.value_mm:
+            result = tree
     return result
 
 
@@ -479,4 +594,5 @@ __all__ = [
     "assignment_bound",
     "held_karp_bound",
     "lower_bound",
+    "spanning_tree_bound",
 ]
