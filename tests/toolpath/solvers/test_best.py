@@ -8,9 +8,15 @@ import pytest
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
 from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
-from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, optimize_windows
+from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, matrix_seconds, optimize_windows
 from batik_studio.toolpath.solvers.greedy import GreedySolver
-from batik_studio.toolpath.solvers.local_search import best_entries, improve_tour, perturb_and_improve
+from batik_studio.toolpath.solvers.local_search import (
+    best_entries,
+    improve_tour,
+    neighbours,
+    perturb_and_improve,
+    tour_length,
+)
 from tests.toolpath.solvers.test_contract import random_drawing
 
 
@@ -83,6 +89,49 @@ def test_neighbour_list_path_close_to_fast_tsp():
     core = optimize(drawing, "best", options).after.travel_mm
     linear = optimize(drawing, "best", options, matrix_max_nodes=10).after.travel_mm
     assert linear <= 1.1 * core
+
+
+def test_neighbours_cover_every_quadrant():
+    """A node in a tight cluster also gets candidates in the quadrants where only far nodes lie."""
+    cluster = [np.array([[x, y]]) for x in range(5) for y in range(5)]
+    far = [np.array([[100.0, 100.0]]), np.array([[-100.0, -100.0]])]
+    graph = build_graph(Drawing(tuple(cluster + far), origin=(2.0, 2.0)))
+    lists = neighbours(graph, k=8, per_quadrant=2)
+    corner = int(np.flatnonzero((graph.xy == [4.0, 4.0]).all(axis=1))[0])
+    assert int(np.flatnonzero((graph.xy == [100.0, 100.0]).all(axis=1))[0]) in lists[corner]
+    steps = np.hypot(*(graph.xy[lists[corner]] - graph.xy[corner]).T)
+    assert (np.diff(steps) >= 0).all()
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False])
+def test_iterated_search_valid_and_never_worse(return_to_origin):
+    """The iterated local search keeps every segment whole and never lengthens the tour it starts from."""
+    drawing = random_drawing(300, seed=11)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    start = tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions(return_to_origin=return_to_origin)))
+    tour = perturb_and_improve(graph, start, deadline=float("inf"), seed=1, kicks=2_000)
+    assert sorted(tour.tolist()) == list(range(len(graph)))
+    assert keeps_segments_whole(graph, tour)
+    assert tour_length(graph.xy, graph.dummy, tour) <= tour_length(graph.xy, graph.dummy, start) + 1e-9
+    order = order_from_tour(graph, tour)
+    order.check(drawing)
+
+
+def test_iterated_search_beats_two_opt():
+    """On 2,000 random dots the iterated local search ends well below plain 2-opt from the same start."""
+    rng = np.random.default_rng(12)
+    drawing = Drawing(tuple(rng.uniform(0, 1_000, size=(2_000, 1, 2))))
+    graph = build_graph(drawing)
+    start = tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions()))
+    two_opt = improve_tour(graph, start, max_chain=0)
+    searched = perturb_and_improve(graph, improve_tour(graph, start), deadline=float("inf"), seed=2, kicks=40_000)
+    two_opt_mm = tour_length(graph.xy, graph.dummy, two_opt)
+    assert tour_length(graph.xy, graph.dummy, searched) < 0.95 * two_opt_mm
+
+
+def test_matrix_only_with_enough_time():
+    """fast-tsp's matrix search is used only when the time limit leaves it room to get past its first phase."""
+    assert matrix_seconds(1_000) < 2.0 < matrix_seconds(12_697) < 20.0
 
 
 @pytest.mark.parametrize("return_to_origin", [True, False])

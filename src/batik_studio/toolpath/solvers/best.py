@@ -1,17 +1,19 @@
 """``best``: a Lin-Kernighan-class TSP core on the segment-end graph, with a linear-memory search for huge drawings.
 
-Up to ``matrix_max_nodes`` nodes the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
+Where the distance matrix fits (``matrix_max_nodes``) and the time limit is long enough for it (see
+:func:`matrix_seconds`), the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
 candidates, in Rust, over an integer distance matrix): travel distances are scaled to integers with a large constant
-added and forced (segment) edges cost 0, so every good tour keeps every segment whole. Above that size memory must
-stay linear: a nearest-neighbour start is improved by 2-opt and Or-opt moves on k-nearest-neighbour lists
-(:mod:`.local_search`), then stretches of ``window_nodes`` consecutive tour nodes are re-solved with fast-tsp (ends
-fixed), and any time left goes to an iterated local search. Either way the tour is decoded (repairing any broken
-segment), polished by the local search, and its directions (and loop entries with ``reloop``) are chosen by an
-exact shortest path for the final sequence. The result is never worse than the greedy order.
+added and forced (segment) edges cost 0, so every good tour keeps every segment whole. Otherwise memory stays linear:
+a nearest-neighbour start is improved by 2-opt and Or-opt moves on quadrant-neighbour lists, then by an iterated local
+search with local double-bridge kicks (:mod:`.local_search`), then stretches of ``window_nodes`` consecutive tour
+nodes are re-solved with fast-tsp (ends fixed). Either way the tour is decoded (repairing any
+broken segment), the time left goes to the iterated local search, and its directions (and loop entries with
+``reloop``) are chosen by an exact shortest path for the final sequence. The result is never worse than the greedy
+order.
 
 Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
-fast-tsp seeds its own random generator, so a run whose fast-tsp search is cut short by the time limit can differ
-slightly from one run to the next.
+fast-tsp seeds its own random generator, and a search stopped by the time limit depends on the machine's speed, so
+runs cut short by the limit can differ slightly from one run to the next.
 """
 
 from __future__ import annotations
@@ -64,6 +66,16 @@ def _fill_matrix(xy, scale, offset):
     return matrix
 
 
+def matrix_seconds(nodes: int) -> float:
+    """The least time limit for which fast-tsp on the full matrix is used: a quarter of the default limit.
+
+    fast-tsp first settles in a plain local optimum and only then improves sharply: on the 23x23 Megamendung
+    tiling (12,697 nodes) it stays at 123,600 mm up to 10 s and reaches 114,900 mm at 13 s, while the linear-memory
+    iterated local search reaches 118,600 mm in 3 s; with less time than this the latter is used.
+    """
+    return 0.25 * default_time_limit_s(nodes)
+
+
 def integer_matrix(graph: SegmentGraph) -> np.ndarray:
     """The fast-tsp matrix: scaled travel distance plus an offset, forced edges 0, dummy rows at the offset."""
     xy = graph.xy
@@ -80,7 +92,7 @@ def integer_matrix(graph: SegmentGraph) -> np.ndarray:
 
 
 class BestSolver:
-    """Near-optimal order: fast-tsp where a distance matrix fits, 2-opt/Or-opt on neighbour lists beyond.
+    """Near-optimal order: fast-tsp where a distance matrix fits, iterated 2-opt/Or-opt on neighbour lists beyond.
 
     Parameters
     ----------
@@ -89,13 +101,19 @@ class BestSolver:
         its matrix takes ``2 * nodes**2`` bytes (450 MB at 15,000 nodes).
     neighbours
         Candidate neighbours per node for the local search.
+    kicks_per_node
+        Without the matrix, kicks of the iterated local search (per node) before fast-tsp windows take over: on
+        the Megamendung tilings the kicks stop paying at about 20 per node.
     window_nodes
-        Above ``matrix_max_nodes``, stretches of this many consecutive tour nodes are re-solved with fast-tsp.
+        Without the matrix, stretches of this many consecutive tour nodes are then re-solved with fast-tsp.
     """
 
-    def __init__(self, matrix_max_nodes: int = 15_000, neighbours: int = 10, window_nodes: int = 1_000) -> None:
+    def __init__(
+        self, matrix_max_nodes: int = 15_000, neighbours: int = 12, kicks_per_node: int = 25, window_nodes: int = 3_000
+    ) -> None:
         self.matrix_max_nodes = matrix_max_nodes
         self.neighbours = neighbours
+        self.kicks_per_node = kicks_per_node
         self.window_nodes = window_nodes
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
@@ -128,17 +146,19 @@ class BestSolver:
         ret = graph.dummy < 0
         lists = neighbours(graph, self.neighbours)
         order = start
-        if 3 < len(graph) <= self.matrix_max_nodes:
-            # Keep a tenth of the budget (at most 2 s) for decoding and polishing.
+        matrix = 3 < len(graph) <= self.matrix_max_nodes and limit >= matrix_seconds(len(graph))
+        if matrix:
+            # Keep a tenth of the budget (at most 2 s) for the iterated local search, decoding and polishing.
             budget = max(0.2, deadline - time.perf_counter() - min(2.0, 0.1 * limit))
             tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
             order = order_from_tour(graph, tour)
         tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
-        if len(graph) > self.matrix_max_nodes:
+        if not matrix:
+            kicks = self.kicks_per_node * len(graph)
+            tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks)
             tour = optimize_windows(graph, tour, deadline=deadline, window=self.window_nodes)
-            tour = improve_tour(graph, tour, deadline=deadline, neighbour_lists=lists)
-            if time.perf_counter() < deadline:
-                tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed)
+        if time.perf_counter() < deadline:
+            tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed + 1)
         return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
@@ -159,7 +179,7 @@ class BestSolver:
         return best
 
 
-__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix"]
+__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix", "matrix_seconds", "optimize_windows"]
 
 
 def _path_mm(graph: SegmentGraph, nodes: np.ndarray) -> float:
@@ -220,7 +240,7 @@ def optimize_window(graph: SegmentGraph, nodes: np.ndarray, seconds: float) -> n
 
 
 def optimize_windows(
-    graph: SegmentGraph, tour: np.ndarray, *, deadline: float, window: int = 1_000, seconds: float = 1.0
+    graph: SegmentGraph, tour: np.ndarray, *, deadline: float, window: int = 3_000, seconds: float = 3.0
 ) -> np.ndarray:
     """Sweep windows of ``window`` consecutive tour nodes, re-solving each with fast-tsp, until ``deadline``.
 
