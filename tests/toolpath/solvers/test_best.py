@@ -52,7 +52,7 @@ def test_local_search_keeps_segments_and_never_lengthens(return_to_origin):
 
 
 def test_kicks_reproducible_and_improving():
-    """The iterated local search repeats exactly for a seed and only keeps kicks that shorten the tour."""
+    """The iterated local search repeats exactly for a seed and ends shorter than its start."""
     drawing = random_drawing(400, seed=3)
     graph = build_graph(drawing)
     tour = improve_tour(graph, tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions())))

@@ -4,7 +4,8 @@ The tour is an array of nodes with a position index; a move is a chain of path r
 the cycle is reversed), so every move costs at most n/2 swaps and memory stays O(n). Moves never remove a forced
 edge, so every tour they produce keeps every segment whole; reversing a path flips the segments on it, which is
 how segments change direction. Don't-look bits (a queue of nodes worth re-examining) keep the search local, and
-the candidate edges come from a k-d tree (k nearest neighbours per node).
+the candidate edges come from a k-d tree (quadrant neighbours, see :func:`neighbours`). An iterated local search
+(:func:`perturb_and_improve`) kicks the tour with local double bridges and keeps what does not lengthen it.
 """
 
 from __future__ import annotations
@@ -287,7 +288,7 @@ def improve_tour(
 
 @njit(cache=True)
 def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, seeds, window):
-    """Iterated local search: one segment-swap kick per seed, local search, undo unless the tour got shorter.
+    """Iterated local search: one segment-swap kick per seed, local search, undo if the tour got longer.
 
     A kick cuts three non-forced edges at positions a < b < c within ``window`` of a random position and swaps
     the two paths between them (a local double bridge, which 2-opt and Or-opt moves cannot undo in one step).
