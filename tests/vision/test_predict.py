@@ -16,8 +16,18 @@ from batik_studio.vision.predict import SHIPPED_MODEL, Prediction, Predictor, so
 REPO = Path(__file__).resolve().parents[2]
 
 NO_TORCH = """
+import importlib.abc
 import sys
-sys.modules["torch"] = None  # any `import torch` now fails
+
+
+class NoTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoTorch())  # as if torch were not installed
 from typer.testing import CliRunner
 from batik_studio.cli import app
 from batik_studio.vision.predict import Predictor
