@@ -77,6 +77,14 @@ def server_side(url: str, images: Path, sample: list[tuple[str, bytes]]) -> dict
         service.classify_upload(data, name, predictor, store)
         times.append(1000 * (time.perf_counter() - started))
     first, later = times[0], times[1:]
+    phone = Image.open(io.BytesIO(sample[0][1])).convert("RGB").resize((4032, 3024), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    phone.save(buffer, format="JPEG", quality=92)
+    phone_times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        service.classify_upload(buffer.getvalue(), "phone.jpg", predictor, store)
+        phone_times.append(1000 * (time.perf_counter() - started))
     history = []
     for _ in range(5):
         started = time.perf_counter()
@@ -89,6 +97,8 @@ def server_side(url: str, images: Path, sample: list[tuple[str, bytes]]) -> dict
         "first_ms": first,
         "median_ms": statistics.median(later),
         "p95_ms": float(np.percentile(later, 95)),
+        "phone_ms": statistics.median(phone_times),
+        "phone_mb": len(buffer.getvalue()) / 1e6,
         "history_query_ms": statistics.median(history),
     }
 
@@ -182,6 +192,11 @@ def main() -> None:
         ("first classify+save, server (in process)", "-", f"{side['first_ms']:.0f} ms"),
         (f"later classify+save, server, median of {len(sample) - 1}", "<= 300 ms", f"{side['median_ms']:.0f} ms"),
         (f"later classify+save, server, p95 of {len(sample) - 1}", "<= 300 ms", f"{side['p95_ms']:.0f} ms"),
+        (
+            f"12 MP phone photo ({side['phone_mb']:.1f} MB) classify+save, median of 3",
+            "<= 300 ms",
+            f"{side['phone_ms']:.0f} ms",
+        ),  # fmt: skip
         (f"History open in Chromium, {args.entries + 1:,} entries", "< 1 s", f"{e2e['history_s']:.2f} s"),
         (f"History page script run, {args.entries + 1:,} entries", "< 1 s", f"{page_ms:.0f} ms"),
         ("History count + first page query", "-", f"{side['history_query_ms']:.1f} ms"),

@@ -59,9 +59,56 @@ def _batik_photo(tmp: Path) -> Path:
     return path
 
 
+class AppServer:
+    """`python -m batik_studio app` on a free localhost port, with its database and photos in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+        self.url = ""
+
+    def start(self) -> str:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "BATIK_DATABASE_URL": f"sqlite:///{self.folder / 'history.sqlite3'}",
+            "BATIK_IMAGES_DIR": str(self.folder / "images"),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
+        }
+        env.pop("DISPLAY", None)
+        log = self.folder / "server.log"
+        command = [sys.executable, "-m", "batik_studio", "app", "--port", str(port), "--host", "127.0.0.1"]
+        with log.open("a") as stream:
+            self.process = subprocess.Popen(command, env=env, stdout=stream, stderr=subprocess.STDOUT, cwd=self.folder)
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        return self.url
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"the app did not start: {log.read_text()}")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`python -m batik_studio app` on a free localhost port with its own temporary database."""
+    """A started app server with its own temporary database (restartable)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (scripts/test-setup.sh installs it)")
     pytest.importorskip("playwright", reason="the playwright package is not installed (pip install '.[dev]')")
@@ -72,38 +119,10 @@ def server(tmp_path_factory):
         Predictor()
     except ModelError as error:
         pytest.skip(f"the shipped model is needed for the browser test and cannot be loaded: {error}")
-    tmp = tmp_path_factory.mktemp("browser")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "BATIK_DATABASE_URL": f"sqlite:///{tmp / 'history.sqlite3'}",
-        "BATIK_IMAGES_DIR": str(tmp / "images"),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")])),
-    }
-    env.pop("DISPLAY", None)
-    log = (tmp / "server.log").open("w")
-    command = [sys.executable, "-m", "batik_studio", "app", "--port", str(port), "--host", "127.0.0.1"]
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the app did not start: {(tmp / 'server.log').read_text()}")
-        time.sleep(0.5)
-    yield url, tmp
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    app_server = AppServer(tmp_path_factory.mktemp("browser"))
+    app_server.start()
+    yield app_server
+    app_server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -136,10 +155,10 @@ def _upload(page, path: Path) -> None:
 
 
 def test_classify_error_history_and_toolpath_in_a_real_browser(server, page, tmp_path):
-    """Photo -> motif card; text file -> message; reload -> history entry; G-code -> optimised download."""
+    """Photo -> card; text file -> message; reload -> history; G-code -> download; restart -> history kept."""
     from playwright.sync_api import expect
 
-    url, _ = server
+    url = server.url
     catalog = load_catalog()
 
     page.goto(f"{url}/classify")  # a deep link as the very first request still goes through the router
@@ -203,3 +222,9 @@ def test_classify_error_history_and_toolpath_in_a_real_browser(server, page, tmp
     written = target.read_text(encoding="utf-8").splitlines()
     assert written[0] == "G21" and written[-1] == "M2"
     assert sum(line.startswith("G01 Z-1") for line in written) == 5
+
+    server.stop()  # the history survives an app restart
+    url = server.start()
+    page.goto(f"{url}/history")
+    expect(page.get_by_text(f"#1 · {shown[0].name}")).to_be_visible()
+    _shot(page, "8-history-after-restart")

@@ -35,7 +35,8 @@ def test_home_shows_motifs_accuracy_and_limits(app_env, new_app, open_page, phot
     page = texts(app)
     assert "Motif yang dikenali (7)" in page and "Mega Mendung" in page
     assert "(batik7-test): **50.0%** (7 foto)" in page
-    assert "(`not-batik`, 10 foto): **80%**" in page and "Knows only three colours." in page
+    assert "ditolak sebagai tidak dikenal (`not-batik`, 10 foto): **80%**" in page
+    assert "Knows only three colours." in page
     assert TEXT["home.limits"]["id"][:40] in page
 
 

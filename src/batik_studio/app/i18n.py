@@ -53,8 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
         "en": "Accuracy measured on test photos not used in training ({name}): **{accuracy}** ({images} photos).",
     },
     "home.rejected": {
-        "id": "Foto bukan batik yang ditolak (`{folder}`, {n} foto): **{rejected}**.",
-        "en": "Non-batik photos it rejects (`{folder}`, {n} photos): **{rejected}**.",
+        "id": "Foto di luar motifnya yang ditolak sebagai tidak dikenal (`{folder}`, {n} foto): **{rejected}**.",
+        "en": "Photos outside its motifs rejected as unknown (`{folder}`, {n} photos): **{rejected}**.",
     },
     "home.card_limits": {
         "id": "Dari kartu model (dalam bahasa Inggris):",

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from batik_studio.errors import DrawingError
 from batik_studio.store import HistoryEntry, HistoryStore
+from batik_studio.store.history import IMAGE_MAX_PX
 
 #: Largest upload accepted (bytes) and largest photo (pixels); the server refuses bigger uploads too.
 MAX_UPLOAD_MB = 25
@@ -46,6 +49,9 @@ def classify_upload(data: bytes, file_name: str, predictor: Any, store: HistoryS
     from batik_studio.vision.predict import load_image
 
     image = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS)
+    # One downscale for everything after decoding: the model sees a few hundred pixels and the history keeps at
+    # most IMAGE_MAX_PX, so a 12-megapixel phone photo need not be carried further at full size.
+    image.thumbnail((IMAGE_MAX_PX, IMAGE_MAX_PX), Image.Resampling.LANCZOS, reducing_gap=1.0)
     prediction = predictor.predict(image, top_k=3)
     return store.save(data=data, image=image, file_name=file_name, prediction=prediction, model=model_name(predictor))
 

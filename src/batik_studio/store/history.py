@@ -33,7 +33,7 @@ DATABASE_URL_ENV = "BATIK_DATABASE_URL"
 IMAGES_DIR_ENV = "BATIK_IMAGES_DIR"
 
 #: Longest side (px) of the stored photo and of its thumbnail.
-IMAGE_MAX_PX = 1600
+IMAGE_MAX_PX = 1280
 THUMBNAIL_MAX_PX = 256
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
