@@ -402,6 +402,23 @@ KeepInput = Annotated[
 ]
 
 
+_GA_PARAMETERS = (
+    "population",
+    "mutation_rate",
+    "crossover_rate",
+    "iterations",
+    "clusters",
+    "kmeans_iterations",
+    "cluster_iterations",
+    "intra_iterations",
+    "scheme",
+    "selection",
+    "initial",
+    "segment_point",
+    "keep_input",
+)
+
+
 def _solver_params(methods: list[str], given: dict[str, object]) -> dict[str, object]:
     """The method parameters given on the command line; refuse one that none of ``methods`` takes."""
     from batik_studio.toolpath.experiment import accepted
@@ -496,6 +513,7 @@ def toolpath_optimize(
     keep_input: KeepInput = None,
 ) -> None:
     """Re-order the strokes of INPUT to cut pen-up travel and write them as G-code."""
+    arguments = locals()
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -522,24 +540,7 @@ def toolpath_optimize(
         )
         options = SolveOptions(return_to_origin=not no_return, reloop=reloop, time_limit_s=time_limit, seed=seed)
         name = Method(method).value
-        params = _solver_params(
-            [name],
-            {
-                "population": population,
-                "mutation_rate": mutation_rate,
-                "crossover_rate": crossover_rate,
-                "iterations": iterations,
-                "clusters": clusters,
-                "kmeans_iterations": kmeans_iterations,
-                "cluster_iterations": cluster_iterations,
-                "intra_iterations": intra_iterations,
-                "scheme": scheme,
-                "selection": selection,
-                "initial": initial,
-                "segment_point": segment_point,
-                "keep_input": keep_input,
-            },
-        )
+        params = _solver_params([name], {key: arguments[key] for key in _GA_PARAMETERS})
         console = Console(stderr=True)
         columns = (TextColumn(name), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
@@ -613,6 +614,7 @@ def toolpath_experiment(
     keep_input: KeepInput = None,
 ) -> None:
     """Run each method many times on INPUT; write the paper's tables, convergence plots and tests to --out."""
+    arguments = locals()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -620,24 +622,7 @@ def toolpath_experiment(
 
     with _user_errors():
         names = [name.strip() for name in methods.split(",") if name.strip()]
-        params = _solver_params(
-            names,
-            {
-                "population": population,
-                "mutation_rate": mutation_rate,
-                "crossover_rate": crossover_rate,
-                "iterations": iterations,
-                "clusters": clusters,
-                "kmeans_iterations": kmeans_iterations,
-                "cluster_iterations": cluster_iterations,
-                "intra_iterations": intra_iterations,
-                "scheme": scheme,
-                "selection": selection,
-                "initial": initial,
-                "segment_point": segment_point,
-                "keep_input": keep_input,
-            },
-        )
+        params = _solver_params(names, {key: arguments[key] for key in _GA_PARAMETERS})
         if time_limit is not None and time_limit <= 0:
             raise BatikError(f"--time-limit must be positive, got {time_limit}")
         settings = ExperimentSettings(

@@ -212,7 +212,7 @@ def test_classify_error_history_and_toolpath_in_a_real_browser(server, page, tmp
     _upload(page, drawing)
     page.get_by_role("button", name="Optimise").click()
     download_button = page.get_by_role("button", name="Download the new G-code")
-    expect(download_button).to_be_visible()
+    expect(download_button).to_be_visible(timeout=180_000)  # a fresh install compiles the numba solvers first
     expect(page.get_by_text("Travel after")).to_be_visible()
     _shot(page, "7-toolpath")
     with page.expect_download() as download_info:

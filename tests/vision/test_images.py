@@ -75,3 +75,13 @@ def test_bytes_and_pil_sources() -> None:
     Image.new("RGBA", (10, 12)).save(buffer, "PNG")
     assert load_image(buffer.getvalue()).mode == "RGB"
     assert load_image(Image.new("P", (5, 5))).mode == "RGB"
+
+
+def test_min_side_decodes_big_jpeg_smaller_but_not_below():
+    """A big JPEG decoded with min_side comes out reduced, never below min_side on either side."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (4032, 3024), (200, 120, 40)).save(buffer, format="JPEG")
+    full = load_image(buffer.getvalue())
+    reduced = load_image(buffer.getvalue(), min_side=1280)
+    assert full.size == (4032, 3024)
+    assert reduced.size == (2016, 1512)

@@ -48,7 +48,7 @@ def classify_upload(data: bytes, file_name: str, predictor: Any, store: HistoryS
     """Open ``data`` as a photo, classify it and save the result; raises ImageError for unusable files."""
     from batik_studio.vision.predict import load_image
 
-    image = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS)
+    image = load_image(data, max_bytes=MAX_UPLOAD_BYTES, max_pixels=MAX_PIXELS, min_side=IMAGE_MAX_PX)
     # One downscale for everything after decoding: the model sees a few hundred pixels and the history keeps at
     # most IMAGE_MAX_PX, so a 12-megapixel phone photo need not be carried further at full size.
     image.thumbnail((IMAGE_MAX_PX, IMAGE_MAX_PX), Image.Resampling.LANCZOS, reducing_gap=1.0)

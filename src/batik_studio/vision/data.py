@@ -272,6 +272,19 @@ def _read_manifest(path: Path) -> dict[tuple[str, str], str]:
     return {(row["class"], row["file"]): row["source"] for row in rows}
 
 
+def count_sources(dataset: Dataset) -> dict[str, int] | None:
+    """Photos per source, from a ``MANIFEST.csv`` (columns class, file, source) in the dataset folder or its parent.
+
+    Returns None when there is no manifest; photos the manifest does not list count as "unlisted".
+    """
+    for folder in (dataset.root, dataset.root.parent):
+        path = folder / "MANIFEST.csv"
+        if path.is_file():
+            origins = _read_manifest(path)
+            return dict(Counter(origins.get((s.label, s.path.name), "unlisted") for s in dataset.samples))
+    return None
+
+
 def write_subset(
     source: str | Path,
     out: str | Path,
@@ -337,6 +350,7 @@ def write_subset(
 
 __all__ = [
     "CheckReport",
+    "count_sources",
     "Dataset",
     "Sample",
     "ScanResult",

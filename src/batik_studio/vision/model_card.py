@@ -79,6 +79,7 @@ def write_card(model_dir: Path) -> dict:
             "path": training.get("data"),
             "train_counts": training.get("train_counts"),
             "duplicate_groups": training.get("duplicate_groups"),
+            "sources": training.get("sources"),
         },
         "calibration": {
             "temperature": calibration.temperature,
@@ -120,7 +121,7 @@ def _write_markdown(path: Path, card: dict) -> None:
             else "."
         ),
         f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by "
-        f"{card['calibration']['unknown_method']} distance above {card['calibration']['unknown_threshold']:.3f} "
+        f"{card['calibration']['unknown_method']} score above {card['calibration']['unknown_threshold']:.3f} "
         f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos).",
         "",
         "## Data",
@@ -128,6 +129,13 @@ def _write_markdown(path: Path, card: dict) -> None:
         f"- Trained on `{card['data']['path']}` (every split except `test/`): "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
         + f"; {card['data']['duplicate_groups']} near-duplicate groups, kept whole in every fold.",
+        "- Sources of the training photos (from the dataset's MANIFEST.csv): "
+        + (
+            ", ".join(f"{k} {v}" for k, v in card["data"]["sources"].items())
+            if card["data"]["sources"]
+            else "not listed"
+        )
+        + ".",
         "",
         "## Scores",
         "",

@@ -24,7 +24,14 @@ from batik_studio.errors import InputError
 from batik_studio.vision.backbones import build_backbone
 from batik_studio.vision.backbones_info import BACKBONE_INFO
 from batik_studio.vision.config import TrainConfig
-from batik_studio.vision.data import Dataset, grouped_folds, near_duplicate_groups, read_dataset, scan_dataset
+from batik_studio.vision.data import (
+    Dataset,
+    count_sources,
+    grouped_folds,
+    near_duplicate_groups,
+    read_dataset,
+    scan_dataset,
+)
 from batik_studio.vision.evaluate import fit_temperature
 from batik_studio.vision.export import export_onnx
 from batik_studio.vision.images import load_image
@@ -232,6 +239,7 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
         "train_counts": dict(zip(labels, np.bincount(targets, minlength=len(labels)).tolist(), strict=True)),
         "unreadable": [str(p) for p, _ in scan.bad],
         "duplicate_groups": int(len(np.unique(groups))),
+        "sources": count_sources(pool),
         "folds": table,
         "best_fold": best_fold,
         "cv_accuracy": float(np.mean([row["val_acc"] for row in table])),

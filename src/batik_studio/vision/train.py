@@ -20,7 +20,14 @@ import numpy as np
 from batik_studio.errors import InputError
 from batik_studio.vision.backbones_info import BACKBONE_INFO
 from batik_studio.vision.config import TrainConfig
-from batik_studio.vision.data import Dataset, grouped_folds, near_duplicate_groups, read_dataset, scan_dataset
+from batik_studio.vision.data import (
+    Dataset,
+    count_sources,
+    grouped_folds,
+    near_duplicate_groups,
+    read_dataset,
+    scan_dataset,
+)
 from batik_studio.vision.evaluate import expected_calibration_error, fit_temperature
 from batik_studio.vision.features import extract_features
 from batik_studio.vision.model_dir import (
@@ -179,6 +186,7 @@ def train_probe(
         "train_counts": dict(zip(labels, counts.tolist(), strict=True)),
         "unreadable": [str(p) for p, _ in scan.bad],
         "duplicate_groups": int(len(np.unique(groups))),
+        "sources": count_sources(pool),
         "cv_accuracy": float((oof_pred == targets).mean()),
         "cv_ece_before": expected_calibration_error(softmax(oof_logits), targets),
         "cv_ece_after": expected_calibration_error(softmax(oof_logits, temperature), targets),
