@@ -158,7 +158,12 @@ class BestSolver:
             tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks)
             tour = optimize_windows(graph, tour, deadline=deadline, window=self.window_nodes)
         if time.perf_counter() < deadline:
-            tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed + 1)
+            # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and
+            # gives the same order every run; without the matrix, the kicks use whatever time is left.
+            kicks = self.kicks_per_node * len(graph) if matrix else None
+            tour = perturb_and_improve(
+                graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed + 1, kicks=kicks
+            )
         return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
