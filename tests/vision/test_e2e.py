@@ -125,17 +125,19 @@ def test_classify_cli_json_and_bad_file(trained: Path, tiny_dataset: Path, tmp_p
 
 
 def test_onnx_matches_torch(trained: Path) -> None:
-    """The exported ONNX graph gives the same logits and features as the torch model it came from."""
+    """The exported ONNX graph gives the torch model's logits and features, and its head matches LinearHead."""
     import torch
 
     from batik_studio.vision.backbones import build_backbone
     from batik_studio.vision.export import Classifier
     from batik_studio.vision.features import onnx_session
+    from batik_studio.vision.train import LinearHead
 
     rng = np.random.default_rng(0)
     weight = rng.normal(size=(3, 1280)).astype(np.float32)
     bias = rng.normal(size=3).astype(np.float32)
-    module = Classifier(build_backbone("efficientnet-lite0"), weight, bias, l2_normalize=True).eval()
+    module = Classifier(build_backbone("efficientnet-lite0"), weight, bias, l2_normalize=True, power_normalize=True)
+    module = module.eval()
     from batik_studio.vision.export import export_onnx
 
     path = export_onnx(module, trained.parent / "parity.onnx", 224, ["logits", "features"])
@@ -145,6 +147,8 @@ def test_onnx_matches_torch(trained: Path) -> None:
     onnx_logits, onnx_features = onnx_session(path).run(None, {"images": x})
     np.testing.assert_allclose(onnx_logits, logits.numpy(), rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(onnx_features, features.numpy(), rtol=1e-3, atol=1e-3)
+    head = LinearHead(weight, bias, l2_normalize=True, power_normalize=True)
+    np.testing.assert_allclose(head.logits(onnx_features), onnx_logits, rtol=1e-3, atol=1e-3)
 
 
 def test_seed_recipe_runs_end_to_end(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from batik_studio.vision.evaluate import (
 )
 from batik_studio.vision.model_dir import fit_unknown_scorer
 from batik_studio.vision.preprocess import Preprocess, to_array, tta_views
-from batik_studio.vision.train import fit_head
+from batik_studio.vision.train import fit_head, normalize_features
 
 from .synthetic import pattern
 
@@ -68,6 +68,16 @@ def test_fit_head_same_seed_same_result_and_separates() -> None:
     second = fit_head(x, y, c=1.0, l2_normalize=False, seed=0)
     np.testing.assert_array_equal(first.weight, second.weight)
     assert (first.logits(x).argmax(1) == y).mean() == 1.0
+
+
+def test_normalize_features_square_root_then_unit_length() -> None:
+    """Power normalisation takes the signed square root; L2 normalisation then gives unit-length rows."""
+    x = np.array([[4.0, -9.0, 0.0], [1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(normalize_features(x, True, False), [[2.0, -3.0, 0.0], [1.0, 1.0, 1.0]])
+    both = normalize_features(x, True, True)
+    np.testing.assert_allclose(both[0], np.array([2.0, -3.0, 0.0]) / np.sqrt(13.0))
+    np.testing.assert_allclose(np.linalg.norm(both, axis=1), 1.0)
+    np.testing.assert_array_equal(normalize_features(x, False, False), x)
 
 
 def test_temperature_fixes_overconfidence() -> None:

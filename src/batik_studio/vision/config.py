@@ -18,9 +18,11 @@ class TrainConfig:
     """Every training hyper-parameter; ``recipe`` picks the pipeline.
 
     ``probe`` (default): frozen backbone features of ``views`` augmented views per photo, cached, then an
-    L2-regularised logistic-regression head (strength ``c``); temperature and rejection threshold from grouped
-    out-of-fold predictions. ``seed``: the paper's protocol (head Conv2D+BN+ReLU+Dropout+MaxPool+GAP+Dense on the
-    backbone, Adam, cross-entropy, early stopping, ReduceLROnPlateau, grouped stratified K-fold, best fold kept).
+    L2-regularised logistic-regression head (strength ``c``) on power-normalised (signed square root,
+    ``power_normalize``) and L2-normalised features; served views: a centre crop of ``crop_fraction`` of the shorter
+    side plus the ``tta`` crops; temperature and rejection threshold from grouped out-of-fold predictions.
+    ``seed``: the paper's protocol (head Conv2D+BN+ReLU+Dropout+MaxPool+GAP+Dense on the backbone, Adam,
+    cross-entropy, early stopping, ReduceLROnPlateau, grouped stratified K-fold, best fold kept).
     """
 
     recipe: str = "probe"
@@ -33,8 +35,10 @@ class TrainConfig:
     # probe recipe
     views: int = 32
     c: float = 0.03
+    power_normalize: bool = True
     l2_normalize: bool = True
-    tta: tuple[tuple[float, float, float, bool], ...] = ((0.7, 0.5, 0.5, False), (0.5, 0.5, 0.5, False))
+    crop_fraction: float = 0.7
+    tta: tuple[tuple[float, float, float, bool], ...] = ((0.4, 0.5, 0.5, False),)
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
     augment: Augment = Augment()
@@ -54,6 +58,8 @@ class TrainConfig:
             raise InputError(f"backbone {self.backbone!r} is not one of {', '.join(BACKBONE_INFO)}")
         if self.views < 1 or self.folds < 2 or self.epochs < 1:
             raise InputError("views >= 1, folds >= 2 and epochs >= 1 are required")
+        if not 0.1 <= self.crop_fraction <= 1.0:
+            raise InputError(f"crop_fraction {self.crop_fraction} outside 0.1..1")
         if not 0 < self.false_reject_rate < 0.5:
             raise InputError(f"false_reject_rate {self.false_reject_rate} outside (0, 0.5)")
         if isinstance(self.augment, dict):

@@ -28,13 +28,22 @@ class PooledTrunk(nn.Module):
 class Classifier(nn.Module):
     """Pooled trunk + linear head: images (N, 3, S, S) -> (logits (N, C), features (N, D)).
 
-    With ``l2_normalize`` the head sees unit-length features; ``features`` is always the raw pooled output.
+    With ``power_normalize`` the head sees the signed square root of the features, with ``l2_normalize`` unit-length
+    features (after the square root); ``features`` is always the raw pooled output.
     """
 
-    def __init__(self, trunk: nn.Module, weight: np.ndarray, bias: np.ndarray, l2_normalize: bool = False) -> None:
+    def __init__(
+        self,
+        trunk: nn.Module,
+        weight: np.ndarray,
+        bias: np.ndarray,
+        l2_normalize: bool = False,
+        power_normalize: bool = False,
+    ) -> None:
         super().__init__()
         self.pooled = PooledTrunk(trunk)
         self.l2_normalize = l2_normalize
+        self.power_normalize = power_normalize
         self.head = nn.Linear(weight.shape[1], weight.shape[0])
         with torch.no_grad():
             self.head.weight.copy_(torch.from_numpy(np.asarray(weight, dtype=np.float32)))
@@ -43,7 +52,9 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the module on a batch of images or feature maps."""
         features = self.pooled(x)
-        head_input = nn.functional.normalize(features, dim=1) if self.l2_normalize else features
+        head_input = torch.sign(features) * torch.sqrt(torch.abs(features)) if self.power_normalize else features
+        if self.l2_normalize:
+            head_input = nn.functional.normalize(head_input, dim=1)
         return self.head(head_input), features
 
 
@@ -83,9 +94,10 @@ def export_classifier(
     image_size: int,
     weights: Path | None = None,
     l2_normalize: bool = False,
+    power_normalize: bool = False,
 ) -> Path:
     """Export backbone + linear head as one ONNX graph with outputs ``logits`` and ``features``."""
-    module = Classifier(build_backbone(backbone, weights), weight, bias, l2_normalize)
+    module = Classifier(build_backbone(backbone, weights), weight, bias, l2_normalize, power_normalize)
     return export_onnx(module, path, image_size, ["logits", "features"])
 
 

@@ -54,28 +54,44 @@ def _no_progress(step: str, done: int, total: int) -> None:
 
 @dataclass(frozen=True)
 class LinearHead:
-    """Logistic-regression head on raw backbone features: ``logits = features @ weight.T + bias``.
+    """Logistic-regression head on raw backbone features: ``logits = normalised(features) @ weight.T + bias``.
 
-    Feature scaling (optional L2 normalisation, then standardisation) is folded into ``weight`` and ``bias``
-    where it is linear; L2 normalisation is applied to the features before the head when ``l2_normalize``.
+    The non-linear scaling (signed square root when ``power_normalize``, then L2 normalisation when
+    ``l2_normalize``) is applied to the features before the head; standardisation is folded into ``weight`` and
+    ``bias``.
     """
 
     weight: np.ndarray
     bias: np.ndarray
     l2_normalize: bool
+    power_normalize: bool = False
 
     def logits(self, features: np.ndarray) -> np.ndarray:
         """Logits (..., C) of features (..., D)."""
-        if self.l2_normalize:
-            features = features / np.linalg.norm(features, axis=-1, keepdims=True)
-        return features @ self.weight.T + self.bias
+        return normalize_features(features, self.power_normalize, self.l2_normalize) @ self.weight.T + self.bias
 
 
-def fit_head(features: np.ndarray, targets: np.ndarray, c: float, l2_normalize: bool, seed: int) -> LinearHead:
-    """Fit a multinomial logistic regression on standardised features; return it as one linear map."""
+def normalize_features(features: np.ndarray, power_normalize: bool, l2_normalize: bool) -> np.ndarray:
+    """Signed square root (damps the few dominant channels of pooled features), then unit length, as asked."""
+    if power_normalize:
+        features = np.sign(features) * np.sqrt(np.abs(features))
+    if l2_normalize:
+        features = features / np.linalg.norm(features, axis=-1, keepdims=True)
+    return features
+
+
+def fit_head(
+    features: np.ndarray,
+    targets: np.ndarray,
+    c: float,
+    l2_normalize: bool,
+    seed: int,
+    power_normalize: bool = False,
+) -> LinearHead:
+    """Fit a multinomial logistic regression on normalised, standardised features; return it as one linear map."""
     from sklearn.linear_model import LogisticRegression
 
-    x = features / np.linalg.norm(features, axis=-1, keepdims=True) if l2_normalize else features
+    x = normalize_features(features, power_normalize, l2_normalize)
     mean = x.mean(axis=0)
     std = x.std(axis=0) + 1e-6
     model = LogisticRegression(C=c, max_iter=500, random_state=seed)
@@ -85,7 +101,7 @@ def fit_head(features: np.ndarray, targets: np.ndarray, c: float, l2_normalize: 
         coef, intercept = np.r_[-coef, coef] / 2, np.r_[-intercept, intercept] / 2
     weight = coef / std
     bias = intercept - weight @ mean
-    return LinearHead(weight.astype(np.float32), bias.astype(np.float32), l2_normalize)
+    return LinearHead(weight.astype(np.float32), bias.astype(np.float32), l2_normalize, power_normalize)
 
 
 def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +141,7 @@ def train_probe(
 
     size, _, mean, std = BACKBONE_INFO[config.backbone]
     pre = Preprocess(image_size=size, mean=mean, std=std)
-    served = Preprocess(image_size=size, mean=mean, std=std, tta_crops=config.tta)
+    served = Preprocess(image_size=size, mean=mean, std=std, crop_fraction=config.crop_fraction, tta_crops=config.tta)
     weights = Path(config.weights) if config.weights else None
     trunk = cache_dir / f"trunk-{config.backbone}-{size}.onnx"
     if not trunk.exists():
@@ -153,7 +169,7 @@ def train_probe(
     folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
     for k, (fit_idx, held_idx) in enumerate(folds, start=1):
         x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
-        head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
+        head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
         oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
         oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
         progress("grouped cross-validation", k, len(folds))
@@ -162,7 +178,7 @@ def train_probe(
 
     progress("final head", 0, 1)
     x, y = _views_and_targets(augmented, targets)
-    head = fit_head(x, y, config.c, config.l2_normalize, config.seed)
+    head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
     oof_doubt = 1 - oof_probs.max(axis=1)
     scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
     threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
@@ -173,7 +189,16 @@ def train_probe(
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     progress("exporting ONNX", 0, 1)
-    export_classifier(config.backbone, head.weight, head.bias, staging / MODEL_FILE, size, weights, config.l2_normalize)
+    export_classifier(
+        config.backbone,
+        head.weight,
+        head.bias,
+        staging / MODEL_FILE,
+        size,
+        weights,
+        config.l2_normalize,
+        config.power_normalize,
+    )
     progress("exporting ONNX", 1, 1)
     write_json(staging / LABELS_FILE, labels)
     served.save(staging / PREPROCESS_FILE)
@@ -226,4 +251,4 @@ def train_model(
     return summary
 
 
-__all__ = ["LinearHead", "default_cache_dir", "fit_head", "train_model", "train_probe"]
+__all__ = ["LinearHead", "default_cache_dir", "fit_head", "normalize_features", "train_model", "train_probe"]
