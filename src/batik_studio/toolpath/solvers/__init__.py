@@ -28,7 +28,7 @@ SOLVERS: dict[str, Callable[..., Solver]] = {
 
 def optimize(
     drawing: Drawing,
-    method: str = "greedy",
+    method: str = "best",
     options: SolveOptions | None = None,
     *,
     progress: Progress | None = None,
