@@ -110,10 +110,11 @@ def _push(queue, queued, state, v):
 
 
 @njit(cache=True)
-def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, chain, chain_size):
+def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, chain, chain_size):
     """The best next 2-opt step of a Lin-Kernighan chain from the open end t2: (t3, t4), or (-1, -1).
 
-    t3 is a candidate neighbour of t2 with a positive partial gain; t4, t3's neighbour on the far side, must not
+    t3 is a candidate neighbour of t2 with a partial gain above ``floor`` (the best closed gain so far: a step
+    below it cannot lead to a better move); t4, t3's neighbour on the far side, must not
     be a node of the chain (so no edge added by the chain is removed again); the step maximises the lookahead
     d(t3, t4) - d(t2, t3).
     """
@@ -124,8 +125,7 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, chain, ch
         t3 = neigh[t2, k]
         if t3 < 0:
             break
-        g1 = gain - _dist(xy, dummy, t2, t3)
-        if g1 <= EPS_MM:
+        if gain - _dist(xy, dummy, t2, t3) <= floor:
             break
         t4 = _step(tour, pos, t3, not forward)
         if t3 == t1 or t4 == t2 or t4 == t1 or mate[t3] == t4:
@@ -143,6 +143,34 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, chain, ch
             best_t3 = t3
             best_t4 = t4
     return best_t3, best_t4
+
+
+@njit(cache=True)
+def _can_extend(xy, dummy, mate, neigh, tour, pos, t1, t2, t3, t4, forward, gain):
+    """Whether a chain whose first step (t1, t2, t3, t4) has partial gain ``gain`` has a second step.
+
+    Judged on the tour as it would be after the step, without applying it: the step reverses the path t2..t4,
+    so inside it each node's neighbours swap sides. Dead-end first steps then cost no path reversal.
+    """
+    n = len(tour)
+    span = (pos[t4] - pos[t2]) % n if forward else (pos[t2] - pos[t4]) % n
+    for k in range(neigh.shape[1]):
+        t5 = neigh[t4, k]
+        if t5 < 0:
+            break
+        if gain - _dist(xy, dummy, t4, t5) <= EPS_MM:
+            break
+        if t5 == t1:
+            continue
+        if t5 == t3:
+            t6 = t2
+        else:
+            offset = (pos[t5] - pos[t2]) % n if forward else (pos[t2] - pos[t5]) % n
+            t6 = _step(tour, pos, t5, (offset <= span) == forward)
+        if t6 == t4 or t6 == t1 or t6 == t2 or t6 == t3 or mate[t5] == t6:
+            continue
+        return True
+    return False
 
 
 @njit(cache=True)
@@ -165,11 +193,16 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
             chain[1] = t2
             for c in range(tried_size):
                 chain[2 + c] = chain[2 * depth + 2 + c]
-            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, chain, 2 + tried_size)
+            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, EPS_MM, chain, 2 + tried_size)
             if t3 < 0:
                 break
             chain[2 * depth + 2 + tried_size] = t4
             tried_size += 1
+            first = opened - _dist(xy, dummy, t2, t3) + _dist(xy, dummy, t3, t4)
+            if first - _dist(xy, dummy, t4, t1) <= EPS_MM and (
+                depth == 1 or not _can_extend(xy, dummy, mate, neigh, tour, pos, t1, t2, t3, t4, forward, first)
+            ):
+                continue
             gain = opened
             head = t2
             direction = forward
@@ -193,7 +226,7 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
                 if _step(tour, pos, t1, direction) != t4:
                     direction = not direction
                 head = t4
-                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, chain, size)
+                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, best_gain, chain, size)
                 if t3 < 0:
                     break
             for k in range(steps - 1, best_steps - 1, -1):
