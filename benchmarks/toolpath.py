@@ -165,7 +165,7 @@ def child(spec: dict) -> dict:
         out.update(travel_mm=travel_mm(drawing, order), seconds=seconds)
         if spec["instance"] in TSPLIB_OPTIMUM:
             cities = np.array([path[0] for path in drawing.paths])[order.sequence]
-            out["tsplib_length"] = int(np.rint(np.hypot(*(cities - np.roll(cities, -1, axis=0)).T)).sum())
+            out["tsplib_length"] = int(np.floor(np.hypot(*(cities - np.roll(cities, -1, axis=0)).T) + 0.5).sum())
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 
