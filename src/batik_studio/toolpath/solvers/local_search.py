@@ -146,34 +146,6 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, ch
 
 
 @njit(cache=True)
-def _can_extend(xy, dummy, mate, neigh, tour, pos, t1, t2, t3, t4, forward, gain):
-    """Whether a chain whose first step (t1, t2, t3, t4) has partial gain ``gain`` has a second step.
-
-    Judged on the tour as it would be after the step, without applying it: the step reverses the path t2..t4,
-    so inside it each node's neighbours swap sides. Dead-end first steps then cost no path reversal.
-    """
-    n = len(tour)
-    span = (pos[t4] - pos[t2]) % n if forward else (pos[t2] - pos[t4]) % n
-    for k in range(neigh.shape[1]):
-        t5 = neigh[t4, k]
-        if t5 < 0:
-            break
-        if gain - _dist(xy, dummy, t4, t5) <= EPS_MM:
-            break
-        if t5 == t1:
-            continue
-        if t5 == t3:
-            t6 = t2
-        else:
-            offset = (pos[t5] - pos[t2]) % n if forward else (pos[t2] - pos[t5]) % n
-            t6 = _step(tour, pos, t5, (offset <= span) == forward)
-        if t6 == t4 or t6 == t1 or t6 == t2 or t6 == t3 or mate[t5] == t6:
-            continue
-        return True
-    return False
-
-
-@njit(cache=True)
 def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, t1, depth, breadth, trail, chain):
     """A Lin-Kernighan move from t1: a chain of up to ``depth`` 2-opt steps, kept up to its best closing point.
 
@@ -198,11 +170,6 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
                 break
             chain[2 * depth + 2 + tried_size] = t4
             tried_size += 1
-            first = opened - _dist(xy, dummy, t2, t3) + _dist(xy, dummy, t3, t4)
-            if first - _dist(xy, dummy, t4, t1) <= EPS_MM and (
-                depth == 1 or not _can_extend(xy, dummy, mate, neigh, tour, pos, t1, t2, t3, t4, forward, first)
-            ):
-                continue
             gain = opened
             head = t2
             direction = forward
