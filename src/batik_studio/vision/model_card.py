@@ -102,6 +102,10 @@ def write_card(model_dir: Path) -> dict:
     return card
 
 
+def _paths(data: str | list[str] | None) -> str:
+    return " + ".join(f"`{path}`" for path in ([data] if isinstance(data, str | None) else data))
+
+
 def _write_markdown(path: Path, card: dict) -> None:
     counts = card["data"]["train_counts"] or {}
     cv = card["cross_validation"]
@@ -126,7 +130,7 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         "## Data",
         "",
-        f"- Trained on `{card['data']['path']}` (every split except `test/`): "
+        f"- Trained on {_paths(card['data']['path'])} (every split except `test/`): "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
         + f"; {card['data']['duplicate_groups']} near-duplicate groups, kept whole in every fold.",
         "- Sources of the training photos (from the dataset's MANIFEST.csv): "
