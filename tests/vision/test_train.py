@@ -147,3 +147,18 @@ def test_training_pool_matches_classes_and_groups_across_datasets(tiny_dataset: 
     assert groups[paths.index(copied)] == groups[paths.index(other / "val" / "dots" / "copy.png")]
     with pytest.raises(InputError, match="twice"):
         read_training_pool([tiny_dataset, tiny_dataset])
+
+
+def test_training_pool_drops_copies_of_another_datasets_test_photos(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A photo that copies another dataset's test photo (here mirrored) is not trained on, and is reported."""
+    from batik_studio.vision.train import read_training_pool
+
+    folder = tmp_path / "other" / "val" / "dots"
+    folder.mkdir(parents=True)
+    test_photo = sorted((tiny_dataset / "test" / "dots").iterdir())[0]
+    Image.open(test_photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(folder / "copy.png")
+    pattern("dots", np.random.default_rng(3), size=80).save(folder / "own.png")
+    pool = read_training_pool([tiny_dataset, tmp_path / "other"])
+    assert [s.path.name for s in pool.parts[1].samples] == ["own.png"]
+    assert [(p.name, why) for p, why in pool.bad] == [("copy.png", "near-duplicate of another dataset's test photo")]
+    assert len(pool.hashes) == 42 + 1

@@ -25,6 +25,7 @@ from batik_studio.vision.data import (
     Dataset,
     count_sources,
     grouped_folds,
+    hash_distances_block,
     near_duplicate_groups,
     read_dataset,
     scan_dataset,
@@ -143,8 +144,13 @@ class TrainingPool:
         return dict(counts)
 
 
-def read_training_pool(data: Sequence[Path], progress: StepProgress = _no_progress) -> TrainingPool:
+def read_training_pool(
+    data: Sequence[Path], progress: StepProgress = _no_progress, max_distance: int = 5
+) -> TrainingPool:
     """Read the non-test photos of every dataset in ``data``, drop unreadable ones and hash them.
+
+    A photo within ``max_distance`` bits of a test photo of another dataset is left out too (reported in ``bad``),
+    so that adding a dataset never trains on a copy of another dataset's test photo.
 
     Raises
     ------
@@ -157,14 +163,30 @@ def read_training_pool(data: Sequence[Path], progress: StepProgress = _no_progre
     resolved = [p.resolve() for p in paths]
     if len(set(resolved)) != len(resolved):
         raise InputError(f"the same dataset folder is given twice: {', '.join(map(str, paths))}")
-    parts, hashes, bad = [], [], []
+    scans, test_hashes = [], []
     for path in paths:
         dataset = read_dataset(path)
         pool = Dataset(dataset.root, tuple(s for s in dataset.samples if s.split != "test"))
-        scan = scan_dataset(pool, lambda d, t, name=path.name: progress(f"checking photos of {name}", d, t))
-        parts.append(scan.dataset)
-        hashes.append(scan.hashes)
-        bad += scan.bad
+        scans.append(scan_dataset(pool, lambda d, t, name=path.name: progress(f"checking photos of {name}", d, t)))
+        test = dataset.subset("test")
+        test_hashes.append(
+            scan_dataset(test).hashes if len(paths) > 1 and test.samples else np.zeros((0, 8), np.uint64)
+        )
+    parts, hashes, bad = [], [], []
+    for i, scan in enumerate(scans):
+        others = np.concatenate([h for j, h in enumerate(test_hashes) if j != i])
+        near = np.zeros(len(scan.hashes), dtype=bool)
+        if len(others) and len(scan.hashes):
+            both = np.concatenate([scan.hashes, others])
+            near = hash_distances_block(both, 0, len(scan.hashes))[:, len(scan.hashes) :].min(axis=1) <= max_distance
+        keep = tuple(s for s, drop in zip(scan.dataset.samples, near, strict=True) if not drop)
+        parts.append(Dataset(scan.dataset.root, keep, scan.dataset.classes))
+        hashes.append(scan.hashes[~near])
+        bad += list(scan.bad) + [
+            (s.path, "near-duplicate of another dataset's test photo")
+            for s, drop in zip(scan.dataset.samples, near, strict=True)
+            if drop
+        ]
     labels = tuple(sorted({s.label for part in parts for s in part.samples}))
     return TrainingPool(paths, tuple(parts), labels, np.concatenate(hashes), tuple(bad))
 
@@ -193,7 +215,7 @@ def train_probe(
 
     started = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    pool = read_training_pool([data] if isinstance(data, str | Path) else data, progress)
+    pool = read_training_pool([data] if isinstance(data, str | Path) else data, progress, config.duplicate_bits)
     labels = list(pool.labels)
     targets = pool.targets
     counts = np.bincount(targets, minlength=len(labels))
@@ -288,7 +310,7 @@ def train_probe(
         "recipe": config.recipe,
         "train_photos": len(targets),
         "train_counts": dict(zip(labels, counts.tolist(), strict=True)),
-        "unreadable": [str(p) for p, _ in pool.bad],
+        "left_out": [f"{p}: {why}" for p, why in pool.bad],
         "duplicate_groups": int(len(np.unique(groups))),
         "sources": pool.sources(),
         "cv_accuracy": float(oof_right.mean()),
