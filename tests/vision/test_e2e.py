@@ -105,7 +105,8 @@ def test_train_on_two_datasets(tiny_dataset: Path, cache_dir: Path, tmp_path: Pa
         f"{tiny_dataset.name}/test": 15,
         "second/test": 9,
     }
-    assert f"`{tiny_dataset}` + `{second}`" in (out / "MODEL_CARD.md").read_text()
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"`{tiny_dataset}` + `{second}`" in card and f"(accuracy by dataset: `{tiny_dataset}` " in card
     seed = runner.invoke(app, [*args, "--recipe", "seed"])
     assert seed.exit_code != 0 and "one dataset" in seed.output
 

@@ -91,6 +91,7 @@ def write_card(model_dir: Path) -> dict:
             "accuracy": training.get("cv_accuracy"),
             "ece_before": training.get("cv_ece_before"),
             "ece_after": training.get("cv_ece_after"),
+            "accuracy_by_data": training.get("cv_accuracy_by_data"),
         },
         "evaluations": metrics.get("evaluations", {}),
         "speed": metrics.get("speed", {}),
@@ -144,7 +145,12 @@ def _write_markdown(path: Path, card: dict) -> None:
         "## Scores",
         "",
         f"- Grouped cross-validation on the training photos: accuracy {_pct(cv['accuracy'])}, "
-        f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling.",
+        f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling"
+        + (
+            " (accuracy by dataset: " + ", ".join(f"`{k}` {_pct(v)}" for k, v in cv["accuracy_by_data"].items()) + ")."
+            if cv.get("accuracy_by_data") and len(cv["accuracy_by_data"]) > 1
+            else "."
+        ),
         "",
         "| evaluation | photos | accuracy | macro-F1 | colour-only baseline | ECE before | ECE after "
         "| known rejected |",

@@ -174,7 +174,7 @@ def read_training_pool(
         )
     parts, hashes, bad = [], [], []
     for i, scan in enumerate(scans):
-        others = np.concatenate([h for j, h in enumerate(test_hashes) if j != i])
+        others = np.concatenate([np.zeros((0, 8), np.uint64)] + [h for j, h in enumerate(test_hashes) if j != i])
         near = np.zeros(len(scan.hashes), dtype=bool)
         if len(others) and len(scan.hashes):
             both = np.concatenate([scan.hashes, others])
