@@ -132,7 +132,7 @@ def run_greedy_two_opt(drawing):
     started = time.perf_counter()
     graph = build_graph(drawing)
     start = GreedySolver().solve(drawing, SolveOptions())
-    tour = improve_tour(graph, tour_from_order(graph, start), max_chain=0)
+    tour = improve_tour(graph, tour_from_order(graph, start), max_chain=0, depth=1)
     return order_from_tour(graph, tour), time.perf_counter() - started
 
 

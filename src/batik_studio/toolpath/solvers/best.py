@@ -1,26 +1,19 @@
-"""``best``: a Lin-Kernighan-class TSP core on the segment-end graph, with a linear-memory search for huge drawings.
+"""``best``: a Lin-Kernighan-class TSP core on the segment-end graph, in linear memory for large drawings.
 
-Where the distance matrix fits (``matrix_max_nodes``) and the time limit is long enough for it (see
+Where a small distance matrix fits (``matrix_max_nodes``) and the time limit is long enough for it (see
 :func:`matrix_seconds`), the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
 candidates, in Rust, over an integer distance matrix): travel distances are scaled to integers with a large constant
 added and forced (segment) edges cost 0, so every good tour keeps every segment whole. Otherwise memory stays linear:
-a nearest-neighbour start is improved by 2-opt and Or-opt moves on quadrant-neighbour lists, then by an iterated local
-search with local double-bridge kicks (:mod:`.local_search`), then stretches of ``window_nodes`` consecutive tour
-nodes are re-solved with fast-tsp (ends fixed). Either way the tour is decoded (repairing any
-broken segment), the time left goes to the iterated local search, and its directions (and loop entries with
-``reloop``) are chosen by an exact shortest path for the final sequence. The result is never worse than the greedy
-order.
-
-Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
-fast-tsp seeds its own random generator, and a search stopped by the time limit depends on the machine's speed, so
-runs cut short by the limit can differ slightly from one run to the next.
+a nearest-neighbour start is improved by Lin-Kernighan and Or-opt moves on quadrant-neighbour lists, then by an
+iterated local search with double-bridge kicks (:mod:`.local_search`) until the time is up. Either way the tour is
+decoded (repairing any broken segment), and the directions (and loop entries with ``reloop``) are chosen by an
+exact shortest path for the final sequence. The result is never worse than the greedy order.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
 
 import fast_tsp
 import numpy as np
@@ -32,6 +25,7 @@ from batik_studio.toolpath.solvers.base import Progress, SolveOptions
 from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.local_search import (
     best_entries,
+    greedy_tour,
     improve_tour,
     neighbours,
     perturb_and_improve,
@@ -69,9 +63,9 @@ def _fill_matrix(xy, scale, offset):
 def matrix_seconds(nodes: int) -> float:
     """The least time limit for which fast-tsp on the full matrix is used: a quarter of the default limit.
 
-    fast-tsp first settles in a plain local optimum and only then improves sharply: on the 23x23 Megamendung
-    tiling (12,697 nodes) it stays at 123,600 mm up to 10 s and reaches 114,900 mm at 13 s, while the linear-memory
-    iterated local search reaches 118,600 mm in 3 s; with less time than this the latter is used.
+    fast-tsp first settles in a plain local optimum and only then improves sharply (on the 23x23 Megamendung
+    tiling, 12,697 nodes, it stays at 123,600 mm up to 10 s and reaches 114,900 mm at 13 s), so with less time the
+    linear-memory iterated local search, which improves from the start, is used.
     """
     return 0.25 * default_time_limit_s(nodes)
 
@@ -92,29 +86,26 @@ def integer_matrix(graph: SegmentGraph) -> np.ndarray:
 
 
 class BestSolver:
-    """Near-optimal order: fast-tsp where a distance matrix fits, iterated 2-opt/Or-opt on neighbour lists beyond.
+    """Near-optimal order: fast-tsp where a small distance matrix fits, iterated Lin-Kernighan search beyond.
 
     Parameters
     ----------
     matrix_max_nodes
         Largest graph (2 nodes per open segment, 1 per loop or dot, plus the origin) solved with fast-tsp;
-        its matrix takes ``2 * nodes**2`` bytes (450 MB at 15,000 nodes).
+        its matrix takes ``2 * nodes**2`` bytes (72 MB at 6,000 nodes). Above it the linear-memory search does
+        as well: on the 23x23 Megamendung tiling (12,697 nodes, 58 s) 112,976 mm against fast-tsp's 113,053 mm
+        in a third of the memory.
     neighbours
         Candidate neighbours per node for the local search.
     kicks_per_node
-        Without the matrix, kicks of the iterated local search (per node) before fast-tsp windows take over: on
-        the Megamendung tilings the kicks stop paying at about 20 per node.
-    window_nodes
-        Without the matrix, stretches of this many consecutive tour nodes are then re-solved with fast-tsp.
+        After fast-tsp, kicks of the iterated local search per node (a fixed number, so a small drawing stops
+        well before its time limit and repeats exactly).
     """
 
-    def __init__(
-        self, matrix_max_nodes: int = 15_000, neighbours: int = 12, kicks_per_node: int = 25, window_nodes: int = 3_000
-    ) -> None:
+    def __init__(self, matrix_max_nodes: int = 6_000, neighbours: int = 12, kicks_per_node: int = 25) -> None:
         self.matrix_max_nodes = matrix_max_nodes
         self.neighbours = neighbours
         self.kicks_per_node = kicks_per_node
-        self.window_nodes = window_nodes
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Order ``drawing``; ``options.time_limit_s`` bounds the search (default :func:`default_time_limit_s`)."""
@@ -125,12 +116,11 @@ class BestSolver:
         graph = build_graph(drawing, return_to_origin=ret)
         limit = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s(len(graph))
         deadline = started + limit
-        plain = replace(options, reloop=False)
-        start = best_entries(drawing, GreedySolver().solve(drawing, plain), return_to_origin=ret)
+        start = order_from_tour(graph, greedy_tour(graph))
         order = self._search(drawing, graph, start, deadline, limit, options.seed)
         if progress is not None:
             progress(0.9)
-        greedy = start
+        greedy = best_entries(drawing, start, return_to_origin=ret)
         if options.reloop and drawing.closed.any():
             order = self._reloop(drawing, order, ret, deadline)
             greedy = GreedySolver().solve(drawing, options)
@@ -153,17 +143,10 @@ class BestSolver:
             tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
             order = order_from_tour(graph, tour)
         tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
-        if not matrix:
-            kicks = self.kicks_per_node * len(graph)
-            tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks)
-            tour = optimize_windows(graph, tour, deadline=deadline, window=self.window_nodes)
-        if time.perf_counter() < deadline:
-            # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and
-            # gives the same order every run; without the matrix, the kicks use whatever time is left.
-            kicks = self.kicks_per_node * len(graph) if matrix else None
-            tour = perturb_and_improve(
-                graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed + 1, kicks=kicks
-            )
+        # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and gives
+        # the same order every run; without the matrix, the kicks use all the time left.
+        kicks = self.kicks_per_node * len(graph) if matrix else None
+        tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks)
         return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
@@ -184,91 +167,4 @@ class BestSolver:
         return best
 
 
-__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix", "matrix_seconds", "optimize_windows"]
-
-
-def _path_mm(graph: SegmentGraph, nodes: np.ndarray) -> float:
-    """Length of the open node path (dummy edges 0, forced edges their chord)."""
-    a, b = nodes[:-1], nodes[1:]
-    steps = np.hypot(*(graph.xy[a] - graph.xy[b]).T)
-    steps[(a == graph.dummy) | (b == graph.dummy)] = 0.0
-    return float(steps.sum())
-
-
-def _cycle_mm(graph: SegmentGraph, nodes: np.ndarray) -> float:
-    """Length of the closed node tour (dummy edges 0, forced edges their chord)."""
-    return _path_mm(graph, np.concatenate([nodes, nodes[:1]]))
-
-
-def optimize_window(graph: SegmentGraph, nodes: np.ndarray, seconds: float) -> np.ndarray | None:
-    """Re-solve the path through ``nodes`` (ends fixed) with fast-tsp; the better path, or None.
-
-    The path's two ends are joined by an extra forced edge, so a tour of the window that keeps every forced edge
-    is a path between the same two ends through the same nodes, and can replace the original in the full tour.
-    A window holding the whole tour is solved as the closed tour it is.
-    """
-    size = len(nodes)
-    local = np.full(len(graph), -1, dtype=np.int64)
-    local[nodes] = np.arange(size)
-    mates = local[np.maximum(graph.mate[nodes], 0)]
-    mates[graph.mate[nodes] < 0] = -1
-    window = SegmentGraph(
-        xy=graph.xy[nodes],
-        mate=mates,
-        segment=np.zeros(size, dtype=np.int64),
-        is_end=np.zeros(size, dtype=bool),
-        dummy=int(local[graph.dummy]) if graph.dummy >= 0 else -1,
-        segments=0,
-    )
-    matrix = integer_matrix(window)
-    if size < len(graph):
-        matrix[0, size - 1] = matrix[size - 1, 0] = 0
-    tour = np.asarray(fast_tsp.find_tour(matrix, seconds, stop_when_converged=True), dtype=np.int64)
-    at = int(np.flatnonzero(tour == 0)[0])
-    tour = np.roll(tour, -at)
-    if size < len(graph):
-        if tour[1] == size - 1:
-            tour = np.concatenate([tour[:1], tour[1:][::-1]])
-        if tour[-1] != size - 1:
-            return None
-    following = np.full(size, -1, dtype=np.int64)
-    following[tour[:-1]] = tour[1:]
-    preceding = np.full(size, -1, dtype=np.int64)
-    preceding[tour[1:]] = tour[:-1]
-    inside = np.flatnonzero(mates >= 0)
-    if not ((following[inside] == mates[inside]) | (preceding[inside] == mates[inside])).all():
-        return None
-    candidate = nodes[tour]
-    if size == len(graph):
-        return candidate if _cycle_mm(graph, candidate) < _cycle_mm(graph, nodes) - 1e-9 else None
-    return candidate if _path_mm(graph, candidate) < _path_mm(graph, nodes) - 1e-9 else None
-
-
-def optimize_windows(
-    graph: SegmentGraph, tour: np.ndarray, *, deadline: float, window: int = 3_000, seconds: float = 3.0
-) -> np.ndarray:
-    """Sweep windows of ``window`` consecutive tour nodes, re-solving each with fast-tsp, until ``deadline``.
-
-    Memory stays O(window^2 + n); successive sweeps shift the windows by half a window so that every stretch of
-    the tour is re-solved with different neighbours.
-    """
-    tour = np.array(tour, dtype=np.int64)
-    size = len(tour)
-    window = min(window, size)
-    if window < 8:
-        return tour
-    offset = 0
-    idle_sweeps = 0
-    while time.perf_counter() < deadline and idle_sweeps < 2:
-        idle_sweeps += 1
-        for start in range(offset, offset + size, window):
-            if time.perf_counter() >= deadline:
-                break
-            positions = np.arange(start, start + window) % size
-            left = min(seconds, max(0.05, deadline - time.perf_counter()))
-            better = optimize_window(graph, tour[positions], left)
-            if better is not None:
-                tour[positions] = better
-                idle_sweeps = 0
-        offset = (offset + window // 2) % size
-    return tour
+__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix", "matrix_seconds"]
