@@ -85,7 +85,7 @@ def test_trained_model_beats_chance(trained: Path) -> None:
 
 
 def test_train_on_two_datasets(tiny_dataset: Path, cache_dir: Path, tmp_path: Path) -> None:
-    """`--data` twice: classes matched by folder name, both test splits scored and never trained on."""
+    """`--data` twice: classes matched by folder name, both test splits scored; NOTES.md survives retraining."""
     from .synthetic import make_dataset
 
     second = make_dataset(tmp_path / "second", {"val": 5, "test": 3}, seed=11)
@@ -107,6 +107,11 @@ def test_train_on_two_datasets(tiny_dataset: Path, cache_dir: Path, tmp_path: Pa
     }
     card = (out / "MODEL_CARD.md").read_text()
     assert f"`{tiny_dataset}` + `{second}`" in card and f"(accuracy by dataset: `{tiny_dataset}` " in card
+    assert f"`batik train --data {tiny_dataset} --data {second} --out models/both --config train.toml" in card
+    (out / "NOTES.md").write_text("Made for the two-dataset test.\n")
+    again = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
+    assert again.exit_code == 0, again.output
+    assert (out / "MODEL_CARD.md").read_text().endswith("## Notes\n\nMade for the two-dataset test.\n")
     seed = runner.invoke(app, [*args, "--recipe", "seed"])
     assert seed.exit_code != 0 and "one dataset" in seed.output
 

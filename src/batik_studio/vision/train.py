@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,7 @@ from batik_studio.vision.model_dir import (
     PREPROCESS_FILE,
     UNKNOWN_FILE,
     Calibration,
+    carry_notes,
     fit_unknown_scorer,
     write_calibration,
     write_json,
@@ -322,6 +324,7 @@ def train_probe(
         "temperature": temperature,
         "threshold": threshold,
         "train_seconds": round(time.perf_counter() - started, 1),
+        "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
         "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
         "config": config.to_dict(),
@@ -329,6 +332,7 @@ def train_probe(
     }
     write_json(staging / METRICS_FILE, {"training": summary, "evaluations": {}})
     if out.exists():
+        carry_notes(out, staging)
         shutil.rmtree(out)
     staging.rename(out)
     return summary
