@@ -147,6 +147,11 @@ def test_training_pool_matches_classes_and_groups_across_datasets(tiny_dataset: 
     assert groups[paths.index(copied)] == groups[paths.index(other / "val" / "dots" / "copy.png")]
     with pytest.raises(InputError, match="twice"):
         read_training_pool([tiny_dataset, tiny_dataset])
+    only_test = tmp_path / "only-test" / "test" / "dots"
+    only_test.mkdir(parents=True)
+    pattern("dots", np.random.default_rng(4), size=80).save(only_test / "a.png")
+    with pytest.raises(InputError, match="no photo to train on"):
+        read_training_pool([tiny_dataset, tmp_path / "only-test"])
 
 
 def test_training_pool_drops_copies_of_another_datasets_test_photos(tiny_dataset: Path, tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ def read_training_pool(
     Raises
     ------
     InputError
-        When no dataset is given or the same folder is given twice.
+        When no dataset is given, the same folder is given twice or a dataset has no photo outside ``test/``.
     """
     paths = tuple(Path(d) for d in data)
     if not paths:
@@ -189,6 +189,9 @@ def read_training_pool(
             for s, drop in zip(scan.dataset.samples, near, strict=True)
             if drop
         ]
+    empty = [str(path) for path, part in zip(paths, parts, strict=True) if not part.samples]
+    if empty:
+        raise InputError(f"{', '.join(empty)}: no photo to train on outside test/ (give train/ or val/ photos)")
     labels = tuple(sorted({s.label for part in parts for s in part.samples}))
     return TrainingPool(paths, tuple(parts), labels, np.concatenate(hashes), tuple(bad))
 
