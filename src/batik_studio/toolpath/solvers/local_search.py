@@ -110,10 +110,11 @@ def _push(queue, queued, state, v):
 
 
 @njit(cache=True)
-def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, chain, chain_size):
+def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, chain, chain_size):
     """The best next 2-opt step of a Lin-Kernighan chain from the open end t2: (t3, t4), or (-1, -1).
 
-    t3 is a candidate neighbour of t2 with a positive partial gain; t4, t3's neighbour on the far side, must not
+    t3 is a candidate neighbour of t2 with a partial gain above ``floor`` (the best closed gain so far: a step
+    below it cannot lead to a better move); t4, t3's neighbour on the far side, must not
     be a node of the chain (so no edge added by the chain is removed again); the step maximises the lookahead
     d(t3, t4) - d(t2, t3).
     """
@@ -124,8 +125,7 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, chain, ch
         t3 = neigh[t2, k]
         if t3 < 0:
             break
-        g1 = gain - _dist(xy, dummy, t2, t3)
-        if g1 <= EPS_MM:
+        if gain - _dist(xy, dummy, t2, t3) <= floor:
             break
         t4 = _step(tour, pos, t3, not forward)
         if t3 == t1 or t4 == t2 or t4 == t1 or mate[t3] == t4:
@@ -165,7 +165,7 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
             chain[1] = t2
             for c in range(tried_size):
                 chain[2 + c] = chain[2 * depth + 2 + c]
-            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, chain, 2 + tried_size)
+            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, EPS_MM, chain, 2 + tried_size)
             if t3 < 0:
                 break
             chain[2 * depth + 2 + tried_size] = t4
@@ -193,7 +193,7 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
                 if _step(tour, pos, t1, direction) != t4:
                     direction = not direction
                 head = t4
-                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, chain, size)
+                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, best_gain, chain, size)
                 if t3 < 0:
                     break
             for k in range(steps - 1, best_steps - 1, -1):
