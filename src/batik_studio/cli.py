@@ -161,7 +161,12 @@ def data_subset(
 @app.command("train")
 def train(
     data: Annotated[
-        Path, typer.Option("--data", help="Dataset folder (its test/ split, if any, is never trained on).")
+        list[Path],
+        typer.Option(
+            "--data",
+            help="Dataset folder (its test/ split, if any, is never trained on); repeat to train on several, "
+            "classes matched by folder name.",
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,

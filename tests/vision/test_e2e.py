@@ -26,7 +26,13 @@ tta = [[1.0, 0.5, 0.5, true]]
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One feature cache for the trainings of this module (the exported trunk and tiny-dataset features)."""
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_dataset: Path, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A model trained by ``batik train`` on the tiny dataset (probe recipe, 3 views, 3 folds)."""
     work = tmp_path_factory.mktemp("model")
     config = work / "train.toml"
@@ -43,7 +49,7 @@ def trained(tiny_dataset: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
             "--config",
             str(config),
             "--cache-dir",
-            str(work / "cache"),
+            str(cache_dir),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -76,6 +82,38 @@ def test_trained_model_beats_chance(trained: Path) -> None:
     card = json.loads((trained / "card.json").read_text())
     evaluation = next(iter(card["evaluations"].values()))
     assert evaluation["accuracy"] >= 0.8
+
+
+def test_train_on_two_datasets(tiny_dataset: Path, cache_dir: Path, tmp_path: Path) -> None:
+    """`--data` twice: classes matched by folder name, both test splits scored; NOTES.md survives retraining."""
+    from .synthetic import make_dataset
+
+    second = make_dataset(tmp_path / "second", {"val": 5, "test": 3}, seed=11)
+    config = tmp_path / "train.toml"
+    config.write_text(CONFIG)
+    out = tmp_path / "both"
+    args = ["train", "--data", str(tiny_dataset), "--data", str(second), "--out", str(out), "--config", str(config)]
+    result = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((out / "metrics.json").read_text())
+    training = metrics["training"]
+    assert training["data"] == [str(tiny_dataset), str(second)]
+    assert training["train_photos"] == 3 * (10 + 4) + 3 * 5
+    assert training["train_counts"] == {"checks": 19, "dots": 19, "stripes": 19}
+    assert set(training["cv_accuracy_by_data"]) == {str(tiny_dataset), str(second)}
+    assert {name: ev["n"] for name, ev in metrics["evaluations"].items()} == {
+        f"{tiny_dataset.name}/test": 15,
+        "second/test": 9,
+    }
+    card = (out / "MODEL_CARD.md").read_text()
+    assert f"`{tiny_dataset}` + `{second}`" in card and f"(accuracy by dataset: `{tiny_dataset}` " in card
+    assert f"`batik train --data {tiny_dataset} --data {second} --out models/both --config train.toml" in card
+    (out / "NOTES.md").write_text("Made for the two-dataset test.\n")
+    again = runner.invoke(app, [*args, "--cache-dir", str(cache_dir)])
+    assert again.exit_code == 0, again.output
+    assert (out / "MODEL_CARD.md").read_text().endswith("## Notes\n\nMade for the two-dataset test.\n")
+    seed = runner.invoke(app, [*args, "--recipe", "seed"])
+    assert seed.exit_code != 0 and "one dataset" in seed.output
 
 
 def test_evaluate_cli_writes_report_and_figures(trained: Path, tiny_dataset: Path, tmp_path: Path) -> None:

@@ -119,3 +119,51 @@ def test_report_layout() -> None:
     lines = text.splitlines()
     assert lines[0].split() == ["precision", "recall", "f1-score", "support"]
     assert lines[2].split()[0] == "A" and "accuracy" in text and "weighted avg" in text
+
+
+def test_training_pool_matches_classes_and_groups_across_datasets(tiny_dataset: Path, tmp_path: Path) -> None:
+    """Several datasets: classes matched by folder name, test splits left out, near-duplicates grouped across."""
+    from batik_studio.vision.data import near_duplicate_groups
+    from batik_studio.vision.train import read_training_pool
+
+    other = tmp_path / "other"
+    for split, kind, n in (("val", "dots", 3), ("val", "waves", 3), ("test", "dots", 2)):
+        folder = other / split / kind
+        folder.mkdir(parents=True)
+        for i in range(n):
+            pattern("stripes" if kind == "waves" else kind, np.random.default_rng([9, i]), size=80).save(
+                folder / f"{i}.png"
+            )
+    copied = sorted((tiny_dataset / "train" / "dots").iterdir())[0]
+    Image.open(copied).rotate(90).save(other / "val" / "dots" / "copy.png")
+    pool = read_training_pool([tiny_dataset, other])
+    assert pool.labels == ("checks", "dots", "stripes", "waves")
+    assert [len(part.samples) for part in pool.parts] == [42, 7]
+    assert pool.targets.tolist()[-7:] == [1, 1, 1, 1, 3, 3, 3]
+    assert pool.part_index.tolist() == [0] * 42 + [1] * 7
+    assert pool.sources() == {tiny_dataset.name: 42, "other": 7}
+    groups = near_duplicate_groups(pool.hashes)
+    paths = [s.path for part in pool.parts for s in part.samples]
+    assert groups[paths.index(copied)] == groups[paths.index(other / "val" / "dots" / "copy.png")]
+    with pytest.raises(InputError, match="twice"):
+        read_training_pool([tiny_dataset, tiny_dataset])
+    only_test = tmp_path / "only-test" / "test" / "dots"
+    only_test.mkdir(parents=True)
+    pattern("dots", np.random.default_rng(4), size=80).save(only_test / "a.png")
+    with pytest.raises(InputError, match="no photo to train on"):
+        read_training_pool([tiny_dataset, tmp_path / "only-test"])
+
+
+def test_training_pool_drops_copies_of_another_datasets_test_photos(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A photo that copies another dataset's test photo (here mirrored) is not trained on, and is reported."""
+    from batik_studio.vision.train import read_training_pool
+
+    folder = tmp_path / "other" / "val" / "dots"
+    folder.mkdir(parents=True)
+    test_photo = sorted((tiny_dataset / "test" / "dots").iterdir())[0]
+    Image.open(test_photo).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(folder / "copy.png")
+    pattern("dots", np.random.default_rng(3), size=80).save(folder / "own.png")
+    pool = read_training_pool([tiny_dataset, tmp_path / "other"])
+    assert [s.path.name for s in pool.parts[1].samples] == ["own.png"]
+    assert [(p.name, why) for p, why in pool.bad] == [("copy.png", "near-duplicate of another dataset's test photo")]
+    assert len(pool.hashes) == 42 + 1

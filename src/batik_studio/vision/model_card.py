@@ -9,6 +9,7 @@ from batik_studio.vision.model_dir import (
     CARD_FILE,
     CARD_MARKDOWN,
     METRICS_FILE,
+    NOTES_FILE,
     check_model_dir,
     read_calibration,
     read_json,
@@ -73,6 +74,8 @@ def write_card(model_dir: Path) -> dict:
         "backbone": config.get("backbone"),
         "seed": config.get("seed"),
         "train_seconds": training.get("train_seconds"),
+        "trained_on": training.get("trained_on"),
+        "command": _train_command(model_dir.name, training.get("data"), config),
         "augmented_feature_seconds": training.get("augmented_feature_seconds"),
         "machine": training.get("machine"),
         "data": {
@@ -91,15 +94,41 @@ def write_card(model_dir: Path) -> dict:
             "accuracy": training.get("cv_accuracy"),
             "ece_before": training.get("cv_ece_before"),
             "ece_after": training.get("cv_ece_after"),
+            "accuracy_by_data": training.get("cv_accuracy_by_data"),
         },
         "evaluations": metrics.get("evaluations", {}),
         "speed": metrics.get("speed", {}),
         "known_limits": list(KNOWN_LIMITS),
+        "notes": (model_dir / NOTES_FILE).read_text().strip() if (model_dir / NOTES_FILE).is_file() else None,
         "config": config,
     }
     write_json(model_dir / CARD_FILE, card)
     _write_markdown(model_dir / CARD_MARKDOWN, card)
     return card
+
+
+def _train_command(name: str, data: str | list[str] | None, config: dict) -> str | None:
+    """The ``batik train`` command line that regenerates the model (``--config`` when settings are not defaults)."""
+    from batik_studio.vision.config import TrainConfig
+
+    if not data:
+        return None
+    paths = [data] if isinstance(data, str) else data
+    command = "batik train " + " ".join(f"--data {path}" for path in paths) + f" --out models/{name}"
+    defaults = TrainConfig().to_dict()
+    changed = {k: v for k, v in config.items() if k in defaults and _plain(defaults[k]) != _plain(v)}
+    return command + (" --config train.toml  # train.toml: the `config` of card.json" if changed else "")
+
+
+def _plain(value: object) -> object:
+    """Tuples and dataclass dicts as JSON gives them back (lists), so saved and default settings compare equal."""
+    import json
+
+    return json.loads(json.dumps(value))
+
+
+def _paths(data: str | list[str] | None) -> str:
+    return " + ".join(f"`{path}`" for path in ([data] if isinstance(data, str | None) else data))
 
 
 def _write_markdown(path: Path, card: dict) -> None:
@@ -112,7 +141,9 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         "## Recipe",
         "",
-        f"- Recipe `{card['recipe']}`, backbone `{card['backbone']}` (ImageNet weights, frozen), seed {card['seed']}.",
+        f"- Recipe `{card['recipe']}`, backbone `{card['backbone']}` (ImageNet weights, frozen), seed {card['seed']}"
+        + (f", trained on {card['trained_on']}." if card.get("trained_on") else "."),
+        *([f"- Regenerate: `{card['command']}`"] if card.get("command") else []),
         f"- Training time {card['train_seconds']} s on {card['machine']}"
         + (
             f", of which {card['augmented_feature_seconds']} s computing augmented-view features "
@@ -126,7 +157,7 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         "## Data",
         "",
-        f"- Trained on `{card['data']['path']}` (every split except `test/`): "
+        f"- Trained on {_paths(card['data']['path'])} (every split except `test/`): "
         + ", ".join(f"{k} {v}" for k, v in counts.items())
         + f"; {card['data']['duplicate_groups']} near-duplicate groups, kept whole in every fold.",
         "- Sources of the training photos (from the dataset's MANIFEST.csv): "
@@ -140,7 +171,12 @@ def _write_markdown(path: Path, card: dict) -> None:
         "## Scores",
         "",
         f"- Grouped cross-validation on the training photos: accuracy {_pct(cv['accuracy'])}, "
-        f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling.",
+        f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling"
+        + (
+            " (accuracy by dataset: " + ", ".join(f"`{k}` {_pct(v)}" for k, v in cv["accuracy_by_data"].items()) + ")."
+            if cv.get("accuracy_by_data") and len(cv["accuracy_by_data"]) > 1
+            else "."
+        ),
         "",
         "| evaluation | photos | accuracy | macro-F1 | colour-only baseline | ECE before | ECE after "
         "| known rejected |",
@@ -172,6 +208,8 @@ def _write_markdown(path: Path, card: dict) -> None:
             f"({speed['p90_ms']:.0f} ms p90) with {speed['views']} views, ONNX Runtime on {speed['machine']}.",
         ]
     lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]]
+    if card.get("notes"):
+        lines += ["", "## Notes", "", card["notes"]]
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     os.replace(tmp, path)

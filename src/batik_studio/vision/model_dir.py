@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -24,6 +25,8 @@ UNKNOWN_FILE = "unknown.npz"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "card.json"
 CARD_MARKDOWN = "MODEL_CARD.md"
+#: Hand-written notes (how the data was made, how choices were made), appended to the card and kept on retraining.
+NOTES_FILE = "NOTES.md"
 REQUIRED = (MODEL_FILE, LABELS_FILE, PREPROCESS_FILE, CALIBRATION_FILE, UNKNOWN_FILE)
 
 
@@ -167,12 +170,20 @@ def check_model_dir(folder: Path) -> Path:
     return folder
 
 
+def carry_notes(old: Path, new: Path) -> None:
+    """Copy the hand-written ``NOTES.md`` of a model folder about to be replaced into its replacement."""
+    if (Path(old) / NOTES_FILE).is_file():
+        shutil.copy2(Path(old) / NOTES_FILE, Path(new) / NOTES_FILE)
+
+
 __all__ = [
     "CARD_FILE",
     "CARD_MARKDOWN",
     "Calibration",
     "METRICS_FILE",
     "MODEL_FILE",
+    "NOTES_FILE",
+    "carry_notes",
     "UnknownScorer",
     "check_model_dir",
     "fit_unknown_scorer",

@@ -42,6 +42,7 @@ from batik_studio.vision.model_dir import (
     PREPROCESS_FILE,
     UNKNOWN_FILE,
     Calibration,
+    carry_notes,
     fit_unknown_scorer,
     write_calibration,
     write_json,
@@ -254,6 +255,7 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
     write_json(staging / METRICS_FILE, {"training": summary, "evaluations": {}})
     (staging / "folds.md").write_text(format_fold_table(table, best_fold))
     if out.exists():
+        carry_notes(out, staging)
         shutil.rmtree(out)
     staging.rename(out)
     return summary

@@ -11,8 +11,10 @@ from __future__ import annotations
 import platform
 import shutil
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ from batik_studio.vision.data import (
     Dataset,
     count_sources,
     grouped_folds,
+    hash_distances_block,
     near_duplicate_groups,
     read_dataset,
     scan_dataset,
@@ -37,6 +40,7 @@ from batik_studio.vision.model_dir import (
     PREPROCESS_FILE,
     UNKNOWN_FILE,
     Calibration,
+    carry_notes,
     fit_unknown_scorer,
     write_calibration,
     write_json,
@@ -109,6 +113,89 @@ def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.nd
     return features.reshape(n * v, d), np.repeat(targets, v)
 
 
+@dataclass(frozen=True)
+class TrainingPool:
+    """The readable non-test photos of one or more datasets, classes matched by class-folder name.
+
+    ``parts[i]`` holds the photos of ``data[i]`` (in that order, so cached features stay valid per dataset);
+    ``labels`` is the sorted union of the class names; ``hashes`` are the near-duplicate hashes of every photo of
+    every part, in the same order, so that near-duplicates are grouped across datasets.
+    """
+
+    data: tuple[Path, ...]
+    parts: tuple[Dataset, ...]
+    labels: tuple[str, ...]
+    hashes: np.ndarray
+    bad: tuple[tuple[Path, str], ...]
+
+    @property
+    def targets(self) -> np.ndarray:
+        """Class index of every photo against ``labels``."""
+        return np.concatenate([part.targets(self.labels) for part in self.parts])
+
+    @property
+    def part_index(self) -> np.ndarray:
+        """For every photo, the index of the dataset it comes from."""
+        return np.repeat(np.arange(len(self.parts)), [len(part.samples) for part in self.parts])
+
+    def sources(self) -> dict[str, int]:
+        """Photos per source: the manifest's sources where a dataset has one, else the dataset's folder name."""
+        counts: Counter[str] = Counter()
+        for path, part in zip(self.data, self.parts, strict=True):
+            counts.update(count_sources(part) or {path.name: len(part.samples)})
+        return dict(counts)
+
+
+def read_training_pool(
+    data: Sequence[Path], progress: StepProgress = _no_progress, max_distance: int = 5
+) -> TrainingPool:
+    """Read the non-test photos of every dataset in ``data``, drop unreadable ones and hash them.
+
+    A photo within ``max_distance`` bits of a test photo of another dataset is left out too (reported in ``bad``),
+    so that adding a dataset never trains on a copy of another dataset's test photo.
+
+    Raises
+    ------
+    InputError
+        When no dataset is given, the same folder is given twice or a dataset has no photo outside ``test/``.
+    """
+    paths = tuple(Path(d) for d in data)
+    if not paths:
+        raise InputError("no training data: give at least one dataset folder")
+    resolved = [p.resolve() for p in paths]
+    if len(set(resolved)) != len(resolved):
+        raise InputError(f"the same dataset folder is given twice: {', '.join(map(str, paths))}")
+    scans, test_hashes = [], []
+    for path in paths:
+        dataset = read_dataset(path)
+        pool = Dataset(dataset.root, tuple(s for s in dataset.samples if s.split != "test"))
+        scans.append(scan_dataset(pool, lambda d, t, name=path.name: progress(f"checking photos of {name}", d, t)))
+        test = dataset.subset("test")
+        test_hashes.append(
+            scan_dataset(test).hashes if len(paths) > 1 and test.samples else np.zeros((0, 8), np.uint64)
+        )
+    parts, hashes, bad = [], [], []
+    for i, scan in enumerate(scans):
+        others = np.concatenate([np.zeros((0, 8), np.uint64)] + [h for j, h in enumerate(test_hashes) if j != i])
+        near = np.zeros(len(scan.hashes), dtype=bool)
+        if len(others) and len(scan.hashes):
+            both = np.concatenate([scan.hashes, others])
+            near = hash_distances_block(both, 0, len(scan.hashes))[:, len(scan.hashes) :].min(axis=1) <= max_distance
+        keep = tuple(s for s, drop in zip(scan.dataset.samples, near, strict=True) if not drop)
+        parts.append(Dataset(scan.dataset.root, keep, scan.dataset.classes))
+        hashes.append(scan.hashes[~near])
+        bad += list(scan.bad) + [
+            (s.path, "near-duplicate of another dataset's test photo")
+            for s, drop in zip(scan.dataset.samples, near, strict=True)
+            if drop
+        ]
+    empty = [str(path) for path, part in zip(paths, parts, strict=True) if not part.samples]
+    if empty:
+        raise InputError(f"{', '.join(empty)}: no photo to train on outside test/ (give train/ or val/ photos)")
+    labels = tuple(sorted({s.label for part in parts for s in part.samples}))
+    return TrainingPool(paths, tuple(parts), labels, np.concatenate(hashes), tuple(bad))
+
+
 def default_cache_dir() -> Path:
     """Where cached features and exported trunks go (the user cache folder)."""
     from platformdirs import user_cache_dir
@@ -117,27 +204,30 @@ def default_cache_dir() -> Path:
 
 
 def train_probe(
-    data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | None = None, progress: StepProgress = _no_progress
+    data: Path | Sequence[Path],
+    out: Path,
+    config: TrainConfig,
+    *,
+    cache_dir: Path | None = None,
+    progress: StepProgress = _no_progress,
 ) -> dict:
-    """Train the default recipe on the non-test photos of ``data`` and write a model folder at ``out``.
+    """Train the default recipe on the non-test photos of ``data`` (one or more datasets) and write ``out``.
 
-    Returns the training summary (also stored in ``metrics.json``).
+    With several datasets, classes are matched by folder name and near-duplicates are grouped across all of them;
+    no dataset's ``test/`` split is trained on. Returns the training summary (also stored in ``metrics.json``).
     """
     from batik_studio.vision.export import export_classifier, export_trunk
 
     started = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    dataset = read_dataset(data)
-    pool = Dataset(dataset.root, tuple(s for s in dataset.samples if s.split != "test"))
-    scan = scan_dataset(pool, lambda d, t: progress("checking photos", d, t))
-    pool = scan.dataset
-    labels = list(pool.classes)
-    targets = pool.targets()
+    pool = read_training_pool([data] if isinstance(data, str | Path) else data, progress, config.duplicate_bits)
+    labels = list(pool.labels)
+    targets = pool.targets
     counts = np.bincount(targets, minlength=len(labels))
     if len(labels) < 2 or counts.min() < config.folds:
         found = dict(zip(labels, counts.tolist(), strict=True))
-        raise InputError(f"{data}: need at least 2 classes with {config.folds}+ photos each, got {found}")
-    groups = near_duplicate_groups(scan.hashes, config.duplicate_bits)
+        raise InputError(f"{_names(pool.data)}: need at least 2 classes with {config.folds}+ photos each, got {found}")
+    groups = near_duplicate_groups(pool.hashes, config.duplicate_bits)
 
     size, _, mean, std = BACKBONE_INFO[config.backbone]
     pre = Preprocess(image_size=size, mean=mean, std=std)
@@ -148,19 +238,34 @@ def train_probe(
         progress("exporting backbone", 0, 1)
         export_trunk(config.backbone, trunk, size, weights)
     tick = time.perf_counter()
-    augmented = extract_features(
-        trunk,
-        pool,
-        pre,
-        aug=config.augment,
-        n_views=config.views,
-        seed=config.seed,
-        cache_dir=cache_dir,
-        progress=lambda d, t: progress("features of augmented views", d, t),
+    # Features are extracted (and cached) per dataset, so adding a dataset does not recompute the others.
+    augmented = np.concatenate(
+        [
+            extract_features(
+                trunk,
+                part,
+                pre,
+                aug=config.augment,
+                n_views=config.views,
+                seed=config.seed,
+                cache_dir=cache_dir,
+                progress=lambda d, t, name=path.name: progress(f"features of augmented views, {name}", d, t),
+            )
+            for path, part in zip(pool.data, pool.parts, strict=True)
+        ]
     )
     feature_seconds = time.perf_counter() - tick
-    held = extract_features(
-        trunk, pool, served, cache_dir=cache_dir, progress=lambda d, t: progress("features of served views", d, t)
+    held = np.concatenate(
+        [
+            extract_features(
+                trunk,
+                part,
+                served,
+                cache_dir=cache_dir,
+                progress=lambda d, t, name=path.name: progress(f"features of served views, {name}", d, t),
+            )
+            for path, part in zip(pool.data, pool.parts, strict=True)
+        ]
     )
 
     # Out-of-fold predictions: every training photo is scored by a head that never saw its group.
@@ -204,51 +309,90 @@ def train_probe(
     served.save(staging / PREPROCESS_FILE)
     write_calibration(staging, Calibration(temperature, threshold, config.false_reject_rate))
     scorer.save(staging / UNKNOWN_FILE)
-    oof_pred = oof_logits.argmax(axis=1)
+    oof_right = oof_logits.argmax(axis=1) == targets
+    part_index = pool.part_index
     summary = {
         "recipe": config.recipe,
         "train_photos": len(targets),
         "train_counts": dict(zip(labels, counts.tolist(), strict=True)),
-        "unreadable": [str(p) for p, _ in scan.bad],
+        "left_out": [f"{p}: {why}" for p, why in pool.bad],
         "duplicate_groups": int(len(np.unique(groups))),
-        "sources": count_sources(pool),
-        "cv_accuracy": float((oof_pred == targets).mean()),
+        "sources": pool.sources(),
+        "cv_accuracy": float(oof_right.mean()),
+        "cv_accuracy_by_data": {
+            str(path): float(oof_right[part_index == i].mean()) for i, path in enumerate(pool.data)
+        },
         "cv_ece_before": expected_calibration_error(softmax(oof_logits), targets),
         "cv_ece_after": expected_calibration_error(softmax(oof_logits, temperature), targets),
         "temperature": temperature,
         "threshold": threshold,
         "train_seconds": round(time.perf_counter() - started, 1),
+        "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
         "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
         "config": config.to_dict(),
-        "data": str(data),
+        "data": [str(path) for path in pool.data],
     }
     write_json(staging / METRICS_FILE, {"training": summary, "evaluations": {}})
     if out.exists():
+        carry_notes(out, staging)
         shutil.rmtree(out)
     staging.rename(out)
     return summary
 
 
+def _names(data: Sequence[Path]) -> str:
+    return ", ".join(str(path) for path in data)
+
+
 def train_model(
-    data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | None = None, progress: StepProgress = _no_progress
+    data: Path | Sequence[Path],
+    out: Path,
+    config: TrainConfig,
+    *,
+    cache_dir: Path | None = None,
+    progress: StepProgress = _no_progress,
 ) -> dict:
-    """Train with ``config.recipe``, write the model folder, score it on the test split (if any), write the card."""
+    """Train with ``config.recipe``, write the model folder, score it on each test split (if any), write the card.
+
+    ``data`` is one dataset folder or several (the ``probe`` recipe trains on all of them, classes matched by
+    folder name); the ``test/`` split of each is scored and recorded as ``<folder name>/test``, the first one's
+    figures (confusion matrix, reliability diagram) written into the model folder.
+    """
     from batik_studio.vision.evaluate import evaluate_model
     from batik_studio.vision.model_card import record_evaluation, write_card
 
+    paths = [Path(data)] if isinstance(data, str | Path) else [Path(d) for d in data]
     if config.recipe == "seed":
         from batik_studio.vision.seed_recipe import train_seed
 
-        summary = train_seed(data, out, config, cache_dir=cache_dir, progress=progress)
+        if len(paths) != 1:
+            raise InputError(f"the seed recipe trains on one dataset; got {len(paths)}: {_names(paths)}")
+        summary = train_seed(paths[0], out, config, cache_dir=cache_dir, progress=progress)
     else:
-        summary = train_probe(data, out, config, cache_dir=cache_dir, progress=progress)
+        summary = train_probe(paths, out, config, cache_dir=cache_dir, progress=progress)
     write_card(out)
-    if "test" in read_dataset(data).splits:
-        result = evaluate_model(out, data, figures=out, progress=lambda d, t: progress("scoring the test split", d, t))
-        record_evaluation(out, f"{Path(data).name}/test", result)
-        summary["test_accuracy"] = result["accuracy"]
+    summary["test_accuracy"] = {}
+    for i, path in enumerate(paths):
+        if "test" in read_dataset(path).splits:
+            result = evaluate_model(
+                out,
+                path,
+                figures=out if i == 0 else None,
+                progress=lambda d, t, name=path.name: progress(f"scoring {name}/test", d, t),
+            )
+            record_evaluation(out, f"{path.name}/test", result)
+            summary["test_accuracy"][f"{path.name}/test"] = result["accuracy"]
     return summary
 
 
-__all__ = ["LinearHead", "default_cache_dir", "fit_head", "normalize_features", "train_model", "train_probe"]
+__all__ = [
+    "LinearHead",
+    "TrainingPool",
+    "default_cache_dir",
+    "fit_head",
+    "normalize_features",
+    "read_training_pool",
+    "train_model",
+    "train_probe",
+]
