@@ -8,6 +8,10 @@ a nearest-neighbour start is improved by Lin-Kernighan and Or-opt moves on quadr
 iterated local search with double-bridge kicks (:mod:`.local_search`) until the time is up. Either way the tour is
 decoded (repairing any broken segment), and the directions (and loop entries with ``reloop``) are chosen by an
 exact shortest path for the final sequence. The result is never worse than the greedy order.
+
+Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
+fast-tsp seeds its own random generator, and a search stopped by the time limit depends on the machine's speed, so
+runs cut short by the limit can differ slightly from one run to the next.
 """
 
 from __future__ import annotations
