@@ -27,8 +27,9 @@ EPS_MM = 1e-7
 #: Alternatives tried for the first step of a Lin-Kernighan move.
 LK_BREADTH = 5
 
-#: Most 2-opt steps in one Lin-Kernighan move.
-LK_DEPTH = 10
+#: Most 2-opt steps in one Lin-Kernighan move: on the 23x23 Megamendung tiling (2.9 s, 10 seeds) 25 steps end at
+#: 113,697 mm on average against 114,106 mm for 10; 50 or more do worse again.
+LK_DEPTH = 25
 
 
 @njit(cache=True)
