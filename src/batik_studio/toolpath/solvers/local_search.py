@@ -42,6 +42,16 @@ def _dist(xy, dummy, a, b):
 
 
 @njit(cache=True)
+def _wrap(a, n):
+    """``a % n`` for -n <= a < 2n without a division (integer modulo dominates the inner loops otherwise)."""
+    if a >= n:
+        return a - n
+    if a < 0:
+        return a + n
+    return a
+
+
+@njit(cache=True)
 def tour_length(xy, dummy, tour):
     """Length of the closed node tour (dummy edges cost 0, forced edges their chord)."""
     total = 0.0
@@ -58,9 +68,9 @@ def _reverse(tour, pos, i, j, state, journal):
     Returns the positions actually reversed: reversing them again undoes the move.
     """
     n = len(tour)
-    length = (j - i) % n + 1
+    length = _wrap(j - i, n) + 1
     if 2 * length > n:
-        i, j = (j + 1) % n, (i - 1) % n
+        i, j = _wrap(j + 1, n), _wrap(i - 1, n)
         length = n - length
     if state[2]:
         if state[3] < len(journal):
@@ -76,8 +86,12 @@ def _reverse(tour, pos, i, j, state, journal):
         pos[b] = i
         tour[j] = a
         pos[a] = j
-        i = (i + 1) % n
-        j = (j - 1) % n
+        i += 1
+        if i == n:
+            i = 0
+        j -= 1
+        if j < 0:
+            j = n - 1
     return first, last
 
 
@@ -88,36 +102,36 @@ def _move2(tour, pos, x1, x2, y1, y2, state, journal):
     Returns the reversed positions (see :func:`_reverse`).
     """
     n = len(tour)
-    if tour[(pos[x1] + 1) % n] == x2:
+    if tour[_wrap(pos[x1] + 1, n)] == x2:
         return _reverse(tour, pos, pos[x2], pos[y1], state, journal)
     return _reverse(tour, pos, pos[x1], pos[y2], state, journal)
 
 
 @njit(cache=True)
 def _step(tour, pos, v, forward):
-    n = len(tour)
+    p = pos[v]
     if forward:
-        return tour[(pos[v] + 1) % n]
-    return tour[(pos[v] - 1) % n]
+        return tour[p + 1] if p + 1 < len(tour) else tour[0]
+    return tour[p - 1] if p > 0 else tour[len(tour) - 1]
 
 
 @njit(cache=True)
 def _push(queue, queued, state, v):
     if not queued[v]:
         n = len(queue)
-        queue[(state[0] + state[1]) % n] = v
+        queue[_wrap(state[0] + state[1], n)] = v
         state[1] += 1
         queued[v] = True
 
 
 @njit(cache=True)
-def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, chain, chain_size):
+def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, mark, stamp):
     """The best next 2-opt step of a Lin-Kernighan chain from the open end t2: (t3, t4), or (-1, -1).
 
     t3 is a candidate neighbour of t2 with a partial gain above ``floor`` (the best closed gain so far: a step
     below it cannot lead to a better move); t4, t3's neighbour on the far side, must not
-    be a node of the chain (so no edge added by the chain is removed again); the step maximises the lookahead
-    d(t3, t4) - d(t2, t3).
+    be a node of the chain (marked ``stamp`` in ``mark``, so no edge added by the chain is removed again); the step
+    maximises the lookahead d(t3, t4) - d(t2, t3).
     """
     best_t3 = -1
     best_t4 = -1
@@ -126,19 +140,13 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, ch
         t3 = neigh[t2, k]
         if t3 < 0:
             break
-        if gain - _dist(xy, dummy, t2, t3) <= floor:
+        added = _dist(xy, dummy, t2, t3)
+        if gain - added <= floor:
             break
         t4 = _step(tour, pos, t3, not forward)
-        if t3 == t1 or t4 == t2 or t4 == t1 or mate[t3] == t4:
+        if t3 == t1 or mark[t4] == stamp or mate[t3] == t4:
             continue
-        seen = False
-        for c in range(chain_size):
-            if chain[c] == t4:
-                seen = True
-                break
-        if seen:
-            continue
-        lookahead = _dist(xy, dummy, t3, t4) - _dist(xy, dummy, t2, t3)
+        lookahead = _dist(xy, dummy, t3, t4) - added
         if lookahead > best:
             best = lookahead
             best_t3 = t3
@@ -147,7 +155,9 @@ def _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, gain, floor, ch
 
 
 @njit(cache=True)
-def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, t1, depth, breadth, trail, chain):
+def _try_lk(
+    xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, t1, depth, breadth, trail, chain, mark
+):
     """A Lin-Kernighan move from t1: a chain of up to ``depth`` 2-opt steps, kept up to its best closing point.
 
     The first step tries up to ``breadth`` alternatives (best lookahead first); deeper steps take the best one.
@@ -164,11 +174,21 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
         for _ in range(breadth):
             chain[0] = t1
             chain[1] = t2
+            # A fresh stamp marks the chain's nodes (and the first steps already tried) in ``mark``.
+            state[4] += 1
+            stamp = state[4]
+            mark[t1] = stamp
+            mark[t2] = stamp
             for c in range(tried_size):
-                chain[2 + c] = chain[2 * depth + 2 + c]
-            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, EPS_MM, chain, 2 + tried_size)
+                mark[chain[2 * depth + 2 + c]] = stamp
+            t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, t2, forward, opened, EPS_MM, mark, stamp)
             if t3 < 0:
                 break
+            # Deeper steps only avoid the chain's own nodes.
+            state[4] += 1
+            stamp = state[4]
+            mark[t1] = stamp
+            mark[t2] = stamp
             chain[2 * depth + 2 + tried_size] = t4
             tried_size += 1
             gain = opened
@@ -184,6 +204,8 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
                 gain += _dist(xy, dummy, t3, t4) - _dist(xy, dummy, head, t3)
                 chain[size] = t3
                 chain[size + 1] = t4
+                mark[t3] = stamp
+                mark[t4] = stamp
                 size += 2
                 closing = gain - _dist(xy, dummy, t4, t1)
                 if closing > best_gain:
@@ -194,7 +216,7 @@ def _try_lk(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, ga
                 if _step(tour, pos, t1, direction) != t4:
                     direction = not direction
                 head = t4
-                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, best_gain, chain, size)
+                t3, t4 = _lk_step(xy, dummy, mate, neigh, tour, pos, t1, head, direction, gain, best_gain, mark, stamp)
                 if t3 < 0:
                     break
             for k in range(steps - 1, best_steps - 1, -1):
@@ -244,8 +266,8 @@ def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal,
                                 c2 = c
                             if mate[c1] == c2 or c1 == nx or c2 == p:
                                 continue
-                            off1 = (pos[c1] - pos[s]) % n if forward else (pos[s] - pos[c1]) % n
-                            off2 = (pos[c2] - pos[s]) % n if forward else (pos[s] - pos[c2]) % n
+                            off1 = _wrap(pos[c1] - pos[s], n) if forward else _wrap(pos[s] - pos[c1], n)
+                            off2 = _wrap(pos[c2] - pos[s], n) if forward else _wrap(pos[s] - pos[c2], n)
                             if off1 < size or off2 < size:
                                 continue
                             base = removal + _dist(xy, dummy, c1, c2)
@@ -274,7 +296,7 @@ def _try_oropt(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal,
 
 
 @njit(cache=True)
-def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, depth, budget):
+def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, depth, budget, mark):
     """Pop up to ``budget`` nodes from the queue and try Lin-Kernighan then Or-opt moves at each; return moves made."""
     moves = 0
     n = len(tour)
@@ -283,11 +305,27 @@ def _improve(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, g
     while state[1] > 0 and budget > 0:
         budget -= 1
         v = queue[state[0]]
-        state[0] = (state[0] + 1) % n
+        state[0] = _wrap(state[0] + 1, n)
         state[1] -= 1
         queued[v] = False
         if _try_lk(
-            xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, v, depth, LK_BREADTH, trail, chain
+            xy,
+            dummy,
+            mate,
+            neigh,
+            tour,
+            pos,
+            queue,
+            queued,
+            state,
+            journal,
+            gained,
+            v,
+            depth,
+            LK_BREADTH,
+            trail,
+            chain,
+            mark,
         ):
             moves += 1
             _push(queue, queued, state, v)
@@ -356,7 +394,8 @@ def improve_tour(
     pos[tour] = np.arange(size)
     queue = tour.copy()
     queued = np.ones(size, dtype=bool)
-    state = np.array([0, size, 0, 0], dtype=np.int64)
+    state = np.array([0, size, 0, 0, 0], dtype=np.int64)
+    mark = np.zeros(size, dtype=np.int64)
     journal = np.zeros((1, 2), dtype=np.int64)
     gained = np.zeros(1)
     budget = 1_000
@@ -377,6 +416,7 @@ def improve_tour(
             max_chain,
             depth,
             budget,
+            mark,
         )
         if deadline is not None and time.perf_counter() > deadline:
             break
@@ -387,7 +427,9 @@ def improve_tour(
 
 
 @njit(cache=True)
-def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, depth, seeds, window):
+def _kicks(
+    xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, depth, seeds, window, mark
+):
     """Iterated local search: one segment-swap kick per seed, local search, undo if the tour got longer.
 
     A kick cuts three non-forced edges at positions a < b < c within ``window`` of a random position and swaps
@@ -401,33 +443,33 @@ def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gai
         np.random.seed(seeds[r])
         # Cut only travel edges: a node has at most one forced edge, so the next edge over is a travel edge.
         a = np.random.randint(0, n)
-        if mate[tour[a % n]] == tour[(a + 1) % n]:
+        if mate[tour[_wrap(a, n)]] == tour[_wrap(a + 1, n)]:
             a += 1
         b = a + 1 + np.random.randint(0, window // 2)
-        if mate[tour[b % n]] == tour[(b + 1) % n]:
+        if mate[tour[_wrap(b, n)]] == tour[_wrap(b + 1, n)]:
             b += 1
         c = b + 1 + np.random.randint(0, window // 2)
-        if mate[tour[c % n]] == tour[(c + 1) % n]:
+        if mate[tour[_wrap(c, n)]] == tour[_wrap(c + 1, n)]:
             c += 1
-        ta, tb, tc = tour[a % n], tour[b % n], tour[c % n]
-        na, nb, nc = tour[(a + 1) % n], tour[(b + 1) % n], tour[(c + 1) % n]
+        ta, tb, tc = tour[_wrap(a, n)], tour[_wrap(b, n)], tour[_wrap(c, n)]
+        na, nb, nc = tour[_wrap(a + 1, n)], tour[_wrap(b + 1, n)], tour[_wrap(c + 1, n)]
         if c - a >= n - 2 or mate[ta] == na or mate[tb] == nb or mate[tc] == nc:
             continue
         removed = _dist(xy, dummy, ta, na) + _dist(xy, dummy, tb, nb) + _dist(xy, dummy, tc, nc)
         added = _dist(xy, dummy, ta, nb) + _dist(xy, dummy, tc, na) + _dist(xy, dummy, tb, nc)
         length = c - a
         for k in range(length):
-            saved[k] = tour[(a + 1 + k) % n]
+            saved[k] = tour[_wrap(a + 1 + k, n)]
         # New order of positions a+1..c: the path nb..tc, then na..tb.
         first = c - b
         for k in range(first):
             v = saved[b - a + k]
-            tour[(a + 1 + k) % n] = v
-            pos[v] = (a + 1 + k) % n
+            tour[_wrap(a + 1 + k, n)] = v
+            pos[v] = _wrap(a + 1 + k, n)
         for k in range(b - a):
             v = saved[k]
-            tour[(a + 1 + first + k) % n] = v
-            pos[v] = (a + 1 + first + k) % n
+            tour[_wrap(a + 1 + first + k, n)] = v
+            pos[v] = _wrap(a + 1 + first + k, n)
         state[2] = 1
         state[3] = 0
         gained[0] = 0.0
@@ -435,7 +477,21 @@ def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gai
             _push(queue, queued, state, v)
         while state[1] > 0:
             _improve(
-                xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gained, max_chain, depth, 1_000_000
+                xy,
+                dummy,
+                mate,
+                neigh,
+                tour,
+                pos,
+                queue,
+                queued,
+                state,
+                journal,
+                gained,
+                max_chain,
+                depth,
+                1_000_000,
+                mark,
             )
         state[2] = 0
         if gained[0] >= added - removed or state[3] > len(journal):
@@ -445,8 +501,8 @@ def _kicks(xy, dummy, mate, neigh, tour, pos, queue, queued, state, journal, gai
             _reverse(tour, pos, journal[k, 0], journal[k, 1], state, journal)
         for k in range(length):
             v = saved[k]
-            tour[(a + 1 + k) % n] = v
-            pos[v] = (a + 1 + k) % n
+            tour[_wrap(a + 1 + k, n)] = v
+            pos[v] = _wrap(a + 1 + k, n)
     return kept
 
 
@@ -470,7 +526,7 @@ def perturb_and_improve(
     1,123,401 mm, 50 give 1,143,087 mm and half the tour 1,137,531 mm.
 
     Every kick's random stream comes from ``seed``, so a run that ends by its kick budget rather than by the
-    deadline repeats exactly. A kick with its local search costs about 0.3 ms on 12,697 nodes.
+    deadline repeats exactly. A kick with its local search costs about 0.2 ms on 12,697 nodes.
     """
     tour = np.array(tour, dtype=np.int64)
     size = len(tour)
@@ -481,7 +537,8 @@ def perturb_and_improve(
     pos[tour] = np.arange(size)
     queue = np.zeros(size, dtype=np.int64)
     queued = np.zeros(size, dtype=bool)
-    state = np.array([0, 0, 0, 0], dtype=np.int64)
+    state = np.array([0, 0, 0, 0, 0], dtype=np.int64)
+    mark = np.zeros(size, dtype=np.int64)
     journal = np.zeros((200_000, 2), dtype=np.int64)
     gained = np.zeros(1)
     rng = np.random.default_rng(seed)
@@ -511,6 +568,7 @@ def perturb_and_improve(
             depth,
             seeds,
             window,
+            mark,
         )
         # Batches of about 20 ms, so the deadline is kept however long a kick takes on this drawing.
         per_kick = (time.perf_counter() - started) / len(seeds)
