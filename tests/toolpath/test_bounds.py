@@ -29,15 +29,17 @@ def exact_optimum(drawing: Drawing, *, return_to_origin: bool, reloop: bool) -> 
 @pytest.mark.parametrize("return_to_origin", [True, False], ids=["return", "no-return"])
 @pytest.mark.parametrize("reloop", [False, True], ids=["plain", "reloop"])
 def test_bounds_below_exact_optimum(seed, return_to_origin, reloop):
-    """Assignment and Held-Karp bounds never exceed the brute-force optimum of a 6-segment drawing."""
+    """Assignment, Held-Karp and 1-tree bounds never exceed the brute-force optimum of a 6-segment drawing."""
     drawing = random_drawing(6, seed=100 + seed)
     optimum = exact_optimum(drawing, return_to_origin=return_to_origin, reloop=reloop)
     kwargs = {"return_to_origin": return_to_origin, "reloop": reloop}
     assignment = assignment_bound(drawing, **kwargs).value_mm
-    held_karp = held_karp_bound(drawing, time_limit_s=2.0, **kwargs).value_mm
+    # A limit far beyond the ascent's own stop, so a first call's JIT compilation cannot cut it short.
+    held_karp = held_karp_bound(drawing, time_limit_s=60.0, **kwargs).value_mm
     assert 0 <= assignment <= optimum + 1e-9
     assert 0 <= held_karp <= optimum + 1e-9
-    assert lower_bound(drawing, time_limit_s=2.0, **kwargs).value_mm == pytest.approx(max(assignment, held_karp))
+    assert 0 <= spanning_tree_bound(drawing, **kwargs).value_mm <= optimum + 1e-9
+    assert lower_bound(drawing, time_limit_s=60.0, **kwargs).value_mm == pytest.approx(max(assignment, held_karp))
 
 
 def test_held_karp_tight_on_points_in_a_row():
@@ -81,22 +83,52 @@ def test_empty_and_single():
     assert lower_bound(dot).value_mm == pytest.approx(10.0, rel=1e-6)
 
 
-def dense_tree(drawing: Drawing, return_to_origin: bool = True) -> float:
-    """The penalty-free 1-tree by Prim on the complete graph."""
+def dense_tree(drawing: Drawing, return_to_origin: bool = True, reloop: bool = False) -> float:
+    """The penalty-free 1-tree by Prim on the complete graph (with ``reloop``, on exact gaps between all nodes)."""
     graph = build_graph(drawing, return_to_origin=return_to_origin)
     n = len(graph)
     degree, parent = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-    near, near_gap = np.full((n, 0), -1, dtype=np.int64), np.zeros((n, 0))
-    xs, ys = np.ascontiguousarray(graph.xy[:, 0]), np.ascontiguousarray(graph.xy[:, 1])
-    return bounds._one_tree(xs, ys, np.zeros(n), graph.dummy, graph.mate, np.zeros(n), degree, parent, near, near_gap)
+    centres, radii = bounds._discs(drawing, graph, reloop)
+    near, near_gap = bounds._exact_gaps(drawing, graph, centres, reloop, k=n)
+    xs, ys = np.ascontiguousarray(centres[:, 0]), np.ascontiguousarray(centres[:, 1])
+    return bounds._one_tree(xs, ys, radii, graph.dummy, graph.mate, np.zeros(n), degree, parent, near, near_gap)
 
 
+@pytest.mark.parametrize("reloop", [False, True], ids=["plain", "reloop"])
 @pytest.mark.parametrize("return_to_origin", [True, False], ids=["return", "no-return"])
-def test_delaunay_tree_equals_dense_tree(return_to_origin):
+def test_delaunay_tree_equals_dense_tree(return_to_origin, reloop):
     """The Delaunay 1-tree equals the complete-graph 1-tree without penalties (so it is exact, hence valid)."""
     drawing = random_drawing(300, seed=14)
-    tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin).value_mm
-    assert tree == pytest.approx(dense_tree(drawing, return_to_origin), rel=1e-7)
+    tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin, reloop=reloop).value_mm
+    assert tree == pytest.approx(dense_tree(drawing, return_to_origin, reloop), rel=1e-7)
+
+
+def ring(centre: tuple[float, float], radius: float = 2.0) -> np.ndarray:
+    """A closed 12-gon around ``centre``."""
+    angle = np.linspace(0.0, 2.0 * np.pi, 13)
+    points = np.asarray(centre) + radius * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    points[-1] = points[0]
+    return points
+
+
+def test_large_reloop_bound_uses_the_delaunay_tree(monkeypatch):
+    """Above the Held-Karp size the reloop bound is the exact-gap 1-tree when it fits in time, else assignment.
+
+    Pairs of touching rings far apart: the assignment pairs each ring with its twin almost for free, while any
+    tour, and the 1-tree, must cross between the pairs.
+    """
+    rings = [ring((50.0 * i + dx, 50.0 * j)) for i in range(6) for j in range(5) for dx in (0.0, 5.0)]
+    drawing = Drawing(tuple(rings))
+    monkeypatch.setattr(bounds, "HELD_KARP_MAX_NODES", 10)
+    assignment = assignment_bound(drawing, reloop=True).value_mm
+    tree = dense_tree(drawing, reloop=True)
+    assert tree > 10 * assignment
+    result = lower_bound(drawing, reloop=True)
+    assert result.method == "1-tree" and result.value_mm == pytest.approx(tree, rel=1e-7)
+    tour = optimize(drawing, "best", SolveOptions(reloop=True, time_limit_s=1.0)).after.travel_mm
+    assert result.value_mm <= tour
+    monkeypatch.setattr(bounds, "TREE_SECONDS_PER_POINT", 1.0)
+    assert lower_bound(drawing, reloop=True, time_limit_s=5.0).value_mm == pytest.approx(assignment)
 
 
 @pytest.mark.parametrize(
