@@ -405,9 +405,17 @@ KeepInput = Annotated[
         f"(default on; {_BOTH}). Off: the GA's own result, as the paper reports it.",
     ),
 ]
+Threads = Annotated[
+    int | None,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="Threads for the search of drawings above 10,000 strokes or so (default: the cores available; best only).",
+    ),
+]
 
 
-_GA_PARAMETERS = (
+_METHOD_PARAMETERS = (
     "population",
     "mutation_rate",
     "crossover_rate",
@@ -421,6 +429,7 @@ _GA_PARAMETERS = (
     "initial",
     "segment_point",
     "keep_input",
+    "threads",
 )
 
 
@@ -516,6 +525,7 @@ def toolpath_optimize(
     initial: Initial = None,
     segment_point: SegmentPoint = None,
     keep_input: KeepInput = None,
+    threads: Threads = None,
 ) -> None:
     """Re-order the strokes of INPUT to cut pen-up travel and write them as G-code."""
     arguments = locals()
@@ -545,7 +555,7 @@ def toolpath_optimize(
         )
         options = SolveOptions(return_to_origin=not no_return, reloop=reloop, time_limit_s=time_limit, seed=seed)
         name = Method(method).value
-        params = _solver_params([name], {key: arguments[key] for key in _GA_PARAMETERS})
+        params = _solver_params([name], {key: arguments[key] for key in _METHOD_PARAMETERS})
         console = Console(stderr=True)
         columns = (TextColumn(name), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
@@ -617,6 +627,7 @@ def toolpath_experiment(
     initial: Initial = None,
     segment_point: SegmentPoint = None,
     keep_input: KeepInput = None,
+    threads: Threads = None,
 ) -> None:
     """Run each method many times on INPUT; write the paper's tables, convergence plots and tests to --out."""
     arguments = locals()
@@ -627,7 +638,7 @@ def toolpath_experiment(
 
     with _user_errors():
         names = [name.strip() for name in methods.split(",") if name.strip()]
-        params = _solver_params(names, {key: arguments[key] for key in _GA_PARAMETERS})
+        params = _solver_params(names, {key: arguments[key] for key in _METHOD_PARAMETERS})
         if time_limit is not None and time_limit <= 0:
             raise BatikError(f"--time-limit must be positive, got {time_limit}")
         settings = ExperimentSettings(

@@ -5,7 +5,7 @@ import pytest
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
-from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
+from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, local_search, optimize
 from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, matrix_seconds
 from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.local_search import (
@@ -144,3 +144,51 @@ def test_lin_kernighan_moves_keep_segments_and_beat_two_opt(return_to_origin):
     assert sorted(chains.tolist()) == list(range(len(graph)))
     assert keeps_segments_whole(graph, chains)
     assert tour_length(graph.xy, graph.dummy, chains) < tour_length(graph.xy, graph.dummy, two_opt)
+
+
+def search_state(tour):
+    """The arrays the compiled moves work on, for a tour searched from scratch."""
+    size = len(tour)
+    pos = np.empty(size, dtype=np.int64)
+    pos[tour] = np.arange(size)
+    queue = np.zeros(size, dtype=np.int64)
+    queued = np.zeros(size, dtype=bool)
+    state = np.zeros(5, dtype=np.int64)
+    journal = np.zeros((1, 2), dtype=np.int64)
+    return pos, queue, queued, state, journal, np.zeros(1)
+
+
+@pytest.mark.parametrize("return_to_origin", [True, False])
+def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
+    """Every segment insertion applied to a greedy tour keeps segments whole and shortens it by its stated gain."""
+    drawing = random_drawing(150, seed=13)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    options = SolveOptions(return_to_origin=return_to_origin)
+    tour = tour_from_order(graph, GreedySolver().solve(drawing, options))
+    pos, queue, queued, state, journal, gained = search_state(tour)
+    lists = neighbours(graph)
+    moves = 0
+    for t1 in range(len(graph)):
+        before = tour_length(graph.xy, graph.dummy, tour)
+        claimed = gained[0]
+        args = (graph.xy, graph.dummy, graph.mate, lists, tour, pos, queue, queued, state, journal, gained, t1)
+        if local_search._try_segment_insertion(*args):
+            moves += 1
+            assert keeps_segments_whole(graph, tour)
+            assert (pos[tour] == np.arange(len(tour))).all()
+            assert before - tour_length(graph.xy, graph.dummy, tour) == pytest.approx(gained[0] - claimed, abs=1e-6)
+            assert gained[0] > claimed
+    assert moves > 10
+
+
+def test_local_optimum_has_no_segment_insertion_left():
+    """improve_tour stops only where no segment insertion improves the tour (the move is part of its search)."""
+    drawing = random_drawing(300, seed=14)
+    graph = build_graph(drawing)
+    start = tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions()))
+    lists = neighbours(graph)
+    tour = improve_tour(graph, start, neighbour_lists=lists)
+    pos, queue, queued, state, journal, gained = search_state(tour)
+    for t1 in range(len(graph)):
+        args = (graph.xy, graph.dummy, graph.mate, lists, tour, pos, queue, queued, state, journal, gained, t1)
+        assert not local_search._try_segment_insertion(*args)

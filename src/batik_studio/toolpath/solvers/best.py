@@ -17,6 +17,7 @@ runs cut short by the limit can differ slightly from one run to the next.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import fast_tsp
@@ -64,6 +65,13 @@ def _fill_matrix(xy, scale, offset):
     return matrix
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def matrix_seconds(nodes: int) -> float:
     """The least time limit for which fast-tsp on the full matrix is used: a quarter of the default limit.
 
@@ -104,12 +112,18 @@ class BestSolver:
     kicks_per_node
         After fast-tsp, kicks of the iterated local search per node (a fixed number, so a small drawing stops
         well before its time limit and repeats exactly).
+    threads
+        Threads for the linear-memory search (default: the cores available); it uses one per 5,000 nodes at most
+        (:mod:`.split_search`).
     """
 
-    def __init__(self, matrix_max_nodes: int = 6_000, neighbours: int = 12, kicks_per_node: int = 25) -> None:
+    def __init__(
+        self, matrix_max_nodes: int = 6_000, neighbours: int = 12, kicks_per_node: int = 25, threads: int | None = None
+    ) -> None:
         self.matrix_max_nodes = matrix_max_nodes
         self.neighbours = neighbours
         self.kicks_per_node = kicks_per_node
+        self.threads = available_cores() if threads is None else threads
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Order ``drawing``; ``options.time_limit_s`` bounds the search (default :func:`default_time_limit_s`)."""
@@ -152,7 +166,9 @@ class BestSolver:
         # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and gives
         # the same order every run; without the matrix, the kicks use all the time left.
         kicks = self.kicks_per_node * len(graph) if matrix else None
-        tour = perturb_and_improve(graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks)
+        tour = perturb_and_improve(
+            graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks, threads=self.threads
+        )
         return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
@@ -173,4 +189,4 @@ class BestSolver:
         return best
 
 
-__all__ = ["BestSolver", "default_time_limit_s", "integer_matrix", "matrix_seconds"]
+__all__ = ["BestSolver", "available_cores", "default_time_limit_s", "integer_matrix", "matrix_seconds"]
