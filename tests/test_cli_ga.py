@@ -54,3 +54,24 @@ def test_experiment_rejects_an_unknown_method(tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "unknown method 'annealing'" in result.output
+
+
+def test_threads_reach_best_and_are_refused_elsewhere(tmp_path, monkeypatch):
+    """--threads sets best's thread count; with a method that has no threads it is an error naming both."""
+    from batik_studio.toolpath.solvers import best
+
+    seen = []
+    solve = best.BestSolver.solve
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.threads)
+        return solve(self, *args, **kwargs)
+
+    monkeypatch.setattr(best.BestSolver, "solve", spy)
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "--threads", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen == [1]
+    result = runner.invoke(app, [*args, "-m", "greedy"])
+    assert result.exit_code == 1
+    assert "--threads applies to best only, not to greedy" in result.output

@@ -410,7 +410,8 @@ Threads = Annotated[
     typer.Option(
         "--threads",
         min=1,
-        help="Threads for the search of drawings above 10,000 strokes or so (default: the cores available; best only).",
+        help="Threads for the search of large drawings, 10,000 stroke ends or more (default: the cores available; "
+        "best only).",
     ),
 ]
 

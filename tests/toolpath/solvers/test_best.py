@@ -158,6 +158,11 @@ def search_state(tour):
     return pos, queue, queued, state, journal, np.zeros(1)
 
 
+def try_segment_insertion(graph, lists, tour, arrays, t1):
+    """The compiled segment-insertion move from ``t1`` on ``tour`` (changed in place); True when it moved."""
+    return local_search._try_segment_insertion(graph.xy, graph.dummy, graph.mate, lists, tour, *arrays, t1)
+
+
 @pytest.mark.parametrize("return_to_origin", [True, False])
 def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
     """Every segment insertion applied to a greedy tour keeps segments whole and shortens it by its stated gain."""
@@ -165,14 +170,14 @@ def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
     graph = build_graph(drawing, return_to_origin=return_to_origin)
     options = SolveOptions(return_to_origin=return_to_origin)
     tour = tour_from_order(graph, GreedySolver().solve(drawing, options))
-    pos, queue, queued, state, journal, gained = search_state(tour)
+    arrays = search_state(tour)
+    pos, gained = arrays[0], arrays[5]
     lists = neighbours(graph)
     moves = 0
     for t1 in range(len(graph)):
         before = tour_length(graph.xy, graph.dummy, tour)
         claimed = gained[0]
-        args = (graph.xy, graph.dummy, graph.mate, lists, tour, pos, queue, queued, state, journal, gained, t1)
-        if local_search._try_segment_insertion(*args):
+        if try_segment_insertion(graph, lists, tour, arrays, t1):
             moves += 1
             assert keeps_segments_whole(graph, tour)
             assert (pos[tour] == np.arange(len(tour))).all()
@@ -188,7 +193,6 @@ def test_local_optimum_has_no_segment_insertion_left():
     start = tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions()))
     lists = neighbours(graph)
     tour = improve_tour(graph, start, neighbour_lists=lists)
-    pos, queue, queued, state, journal, gained = search_state(tour)
+    arrays = search_state(tour)
     for t1 in range(len(graph)):
-        args = (graph.xy, graph.dummy, graph.mate, lists, tour, pos, queue, queued, state, journal, gained, t1)
-        assert not local_search._try_segment_insertion(*args)
+        assert not try_segment_insertion(graph, lists, tour, arrays, t1)

@@ -7,10 +7,11 @@ stretches are searched at the same time, one thread each (the compiled search re
 written back in place. No move crosses a stretch's ends within a round, but the cuts move every round. The tour
 never gets longer.
 
-Measured against one core (2-core x86_64, 2026-12-01): on the 73x73 Megamendung tiling (127,897 nodes) 40 s of
-search end at 1,121,114 mm instead of 1,127,176 mm; on the 23x23 tiling (12,697 nodes, 3.1 s, 8 seeds) at
-113,424 mm instead of 114,186 mm. Stretches much smaller than :data:`MIN_STRETCH_NODES` lose: four of 3,200
-nodes on the 23x23 tiling end near 114,200 mm, eight near 116,700 mm.
+Measured against one thread (2-core x86_64, 2026-12-01, whole `best` runs): on the 73x73 Megamendung tiling
+(127,897 nodes) 40 s end at 1,121,114 mm instead of 1,127,176 mm (mean of 2 seeds); on the 23x23 tiling
+(12,697 nodes, 12 seeds) 3.1 s end at 113,301 mm instead of 113,502 mm, and 8.5 s at 113,097 mm against
+113,001 mm, within the seeds' spread. Stretches much smaller than :data:`MIN_STRETCH_NODES` lose: four of 3,200
+nodes on the 23x23 tiling end near 114,200 mm in 3 s, eight near 116,700 mm.
 """
 
 from __future__ import annotations
