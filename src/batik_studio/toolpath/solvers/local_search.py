@@ -243,7 +243,7 @@ def _try_segment_insertion(xy, dummy, mate, neigh, tour, pos, queue, queued, sta
     """
     n = len(tour)
     best = EPS_MM
-    best_move = np.full(7, -1, dtype=np.int64)
+    best_move = np.full(6, -1, dtype=np.int64)
     for side in range(2):
         forward = side == 0
         t2 = _step(tour, pos, t1, forward)
@@ -459,9 +459,9 @@ def improve_tour(
     max_chain: int = 3,
     depth: int = LK_DEPTH,
 ) -> np.ndarray:
-    """Apply Lin-Kernighan and Or-opt moves to ``tour`` until none improves it or ``deadline`` (perf_counter) passes.
+    """Apply Lin-Kernighan, segment-insertion and Or-opt moves to ``tour`` until none improves it or ``deadline``.
 
-    ``depth`` 1 makes the Lin-Kernighan moves plain 2-opt; ``max_chain`` 0 leaves out the moves that carry a path
+    ``deadline`` is a :func:`time.perf_counter` value. ``depth`` 1 makes the Lin-Kernighan moves plain 2-opt; ``max_chain`` 0 leaves out the moves that carry a path
     elsewhere (Or-opt and segment insertion).
     """
     tour = np.array(tour, dtype=np.int64)
