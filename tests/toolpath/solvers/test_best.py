@@ -15,7 +15,7 @@ from batik_studio.toolpath.solvers.local_search import (
     perturb_and_improve,
     tour_length,
 )
-from tests.toolpath.solvers.test_contract import random_drawing
+from tests.toolpath.solvers.test_contract import greedy_graph_tour, random_drawing
 
 
 def test_registered():
@@ -166,10 +166,7 @@ def try_segment_insertion(graph, lists, tour, arrays, t1):
 @pytest.mark.parametrize("return_to_origin", [True, False])
 def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
     """Every segment insertion applied to a greedy tour keeps segments whole and shortens it by its stated gain."""
-    drawing = random_drawing(150, seed=13)
-    graph = build_graph(drawing, return_to_origin=return_to_origin)
-    options = SolveOptions(return_to_origin=return_to_origin)
-    tour = tour_from_order(graph, GreedySolver().solve(drawing, options))
+    graph, tour = greedy_graph_tour(150, seed=13, return_to_origin=return_to_origin)
     arrays = search_state(tour)
     pos, gained = arrays[0], arrays[5]
     lists = neighbours(graph)
@@ -188,9 +185,7 @@ def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
 
 def test_local_optimum_has_no_segment_insertion_left():
     """improve_tour stops only where no segment insertion improves the tour (the move is part of its search)."""
-    drawing = random_drawing(300, seed=14)
-    graph = build_graph(drawing)
-    start = tour_from_order(graph, GreedySolver().solve(drawing, SolveOptions()))
+    graph, start = greedy_graph_tour(300, seed=14)
     lists = neighbours(graph)
     tour = improve_tour(graph, start, neighbour_lists=lists)
     arrays = search_state(tour)

@@ -28,6 +28,17 @@ def random_drawing(n: int, seed: int) -> Drawing:
     return Drawing(tuple(paths), origin=(5.0, 5.0))
 
 
+def greedy_graph_tour(segments: int, seed: int, return_to_origin: bool = True):
+    """The segment-end graph of a random drawing and the node tour of its greedy order."""
+    from batik_studio.toolpath.segment_graph import build_graph, tour_from_order
+    from batik_studio.toolpath.solvers.greedy import GreedySolver
+
+    drawing = random_drawing(segments, seed=seed)
+    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    options = SolveOptions(return_to_origin=return_to_origin)
+    return graph, tour_from_order(graph, GreedySolver().solve(drawing, options))
+
+
 DRAWINGS = {
     "empty": Drawing(()),
     "one-segment": Drawing((np.array([[3.0, 4.0], [10.0, 4.0]]),)),

@@ -5,24 +5,15 @@ import time
 import numpy as np
 import pytest
 
-from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, tour_from_order
-from batik_studio.toolpath.solvers import SolveOptions
+from batik_studio.toolpath.segment_graph import keeps_segments_whole
 from batik_studio.toolpath.solvers import local_search as ls
-from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.split_search import (
     boundary,
     path_between_ends,
     split_search,
     stretch_problem,
 )
-from tests.toolpath.solvers.test_contract import random_drawing
-
-
-def greedy_graph_tour(segments, seed, return_to_origin=True):
-    drawing = random_drawing(segments, seed=seed)
-    graph = build_graph(drawing, return_to_origin=return_to_origin)
-    options = SolveOptions(return_to_origin=return_to_origin)
-    return graph, tour_from_order(graph, GreedySolver().solve(drawing, options))
+from tests.toolpath.solvers.test_contract import greedy_graph_tour
 
 
 def path_length(graph, nodes):
