@@ -461,8 +461,8 @@ def improve_tour(
 ) -> np.ndarray:
     """Apply Lin-Kernighan, segment-insertion and Or-opt moves to ``tour`` until none improves it or ``deadline``.
 
-    ``deadline`` is a :func:`time.perf_counter` value. ``depth`` 1 makes the Lin-Kernighan moves plain 2-opt; ``max_chain`` 0 leaves out the moves that carry a path
-    elsewhere (Or-opt and segment insertion).
+    ``deadline`` is a :func:`time.perf_counter` value. ``depth`` 1 makes the Lin-Kernighan moves plain 2-opt;
+    ``max_chain`` 0 leaves out the moves that carry a path elsewhere (Or-opt and segment insertion).
     """
     tour = np.array(tour, dtype=np.int64)
     size = len(tour)
