@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.model import Drawing
 
@@ -41,6 +43,45 @@ class PenSettings:
                 raise DrawingError("pen commands must not be empty")
         if self.down_command is not None and self.down_command.strip().upper() == self.up_command.strip().upper():
             raise DrawingError(f"pen-down and pen-up commands must differ, both are {self.down_command!r}")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where an SVG or DXF drawing lands on the machine (G-code is never moved).
+
+    By default y points up with the origin at the page's lower-left corner (SVG) or at the drawing's own origin
+    (DXF), so the motif on the cloth looks as it does on screen on a y-up machine. ``y_down`` keeps SVG
+    coordinates (y downwards from the top-left corner) for top-left-origin plotters (a DXF is mirrored to match).
+    ``origin`` moves the drawing so that the corner of its bounding box nearest the machine origin (lower-left,
+    or top-left with ``y_down``) or, with ``anchor="centre"``, its centre lies at that machine point (mm).
+    """
+
+    y_down: bool = False
+    origin: tuple[float, float] | None = None
+    anchor: Literal["corner", "centre"] = "corner"
+
+    def __post_init__(self) -> None:
+        if self.anchor not in ("corner", "centre"):
+            raise DrawingError(f"the anchor must be 'corner' or 'centre', got {self.anchor!r}")
+        if self.origin is not None and not all(abs(float(v)) <= MAX_COORDINATE_MM for v in self.origin):
+            raise DrawingError(f"origin {self.origin} is not a machine point within {MAX_COORDINATE_MM:g} mm")
+
+    @property
+    def moves_drawing(self) -> bool:
+        """Whether this placement asks for anything but the default."""
+        return self.y_down or self.origin is not None
+
+
+def place(drawing: Drawing, placement: Placement) -> Drawing:
+    """``drawing`` moved so that its corner (or centre) lies at ``placement.origin``; unchanged without one."""
+    if placement.origin is None or not len(drawing):
+        return drawing
+    every = np.concatenate(drawing.paths)
+    low, high = every.min(axis=0), every.max(axis=0)
+    anchor = low if placement.anchor == "corner" else (low + high) / 2
+    shift = np.asarray(placement.origin, dtype=np.float64) - anchor
+    paths = tuple(path + shift for path in drawing.paths)
+    return Drawing(paths, drawing.origin, drawing.group_sizes, drawing.group_names)
 
 
 @dataclass(frozen=True)
@@ -191,5 +232,7 @@ __all__ = [
     "GcodeSettings",
     "Move",
     "PenSettings",
+    "Placement",
     "Stroke",
+    "place",
 ]

@@ -527,6 +527,28 @@ def _reverse(stroke: Stroke) -> Stroke:
     return Stroke(vertices[-1], heights[-1], moves, stroke.pen_down, start_after)
 
 
+def join_strokes(parts: list[tuple[Stroke, bool]]) -> Stroke:
+    """One stroke drawing ``parts`` (each reversed if asked) one after the other, the pen down throughout.
+
+    Where one part ends away from the next one's start, a straight move at the drawing feed joins them.
+    """
+    strokes = [_reverse(stroke) if flipped else stroke for stroke, flipped in parts]
+    first = strokes[0]
+    moves = list(first.moves)
+    for stroke in strokes[1:]:
+        here = moves[-1].end if moves else first.start
+        z = moves[-1].z if moves else first.start_z
+        feed = next((m.feed for m in reversed(moves) if m.feed is not None), None)
+        if math.hypot(stroke.start[0] - here[0], stroke.start[1] - here[1]) > 1e-6:
+            moves.append(Move(1, stroke.start, z, feed, after=stroke.start_after))
+        elif stroke.start_after and moves:
+            moves[-1] = replace(moves[-1], after=(*moves[-1].after, *stroke.start_after))
+        elif stroke.start_after:
+            first = replace(first, start_after=(*first.start_after, *stroke.start_after))
+        moves += stroke.moves
+    return Stroke(first.start, first.start_z, tuple(moves), first.pen_down, first.start_after)
+
+
 def _stroke_lines(stroke: Stroke, scale: float) -> list[str]:
     """G-code lines drawing ``stroke`` (the pen is already down at its start)."""
     lines = []
