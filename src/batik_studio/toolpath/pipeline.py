@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from batik_studio.toolpath.solvers import OptimizeResult, SolveOptions, optimize
 class PipelineSettings:
     """Everything :func:`optimise_file` needs besides the file: reading, cleaning, ordering, timing, writing.
 
+    ``gcode`` says how SVG and DXF strokes are written as G-code (G-code input keeps its own pen lines).
     ``merge_tolerance_mm`` joins strokes whose ends meet within it and ``dedupe_mm`` drops strokes that retrace
     another within it; both are off (``None``) unless asked, since they change what is drawn. ``accel_mm_s2``
     adds a machining-time estimate with acceleration; ``pen_seconds`` is the pen-up plus pen-down time per stroke.
@@ -145,6 +146,49 @@ def order_groups(
     return OptimizeResult(settings.method, order, before, after, seconds, total_bound, details)
 
 
+def describe_drawing(
+    document: Document,
+    *,
+    return_to_origin: bool = True,
+    draw_feed_mm_min: float = DEFAULT_DRAW_FEED_MM_MIN,
+    rapid_feed_mm_min: float = DEFAULT_RAPID_FEED_MM_MIN,
+    accel_mm_s2: float | None = None,
+    pen_seconds: float = 0.0,
+) -> list[str]:
+    """Text lines on a drawing as it is: the paper's figures, its groups, touching and retraced strokes, timing."""
+    from batik_studio.toolpath.cleanup import check_strokes
+    from batik_studio.toolpath.report import cleaning_lines, group_figures, metrics_lines
+    from batik_studio.toolpath.timing import estimate_seconds
+
+    drawing = document.drawing
+    feeds = {"draw_feed_mm_min": draw_feed_mm_min, "rapid_feed_mm_min": rapid_feed_mm_min}
+    lines = metrics_lines(measure(drawing, return_to_origin=return_to_origin, **feeds))
+    identity = Order.identity(len(drawing))
+    if accel_mm_s2 is not None:
+        seconds = estimate_seconds(
+            drawing,
+            identity,
+            accel_mm_s2=accel_mm_s2,
+            pen_seconds=pen_seconds,
+            return_to_origin=return_to_origin,
+            **feeds,
+        )
+        lines.append(
+            f"estimate       {seconds['total_seconds'] / 60:,.2f} min with acceleration {accel_mm_s2:g} mm/s2 and "
+            f"{pen_seconds:g} s pen time per stroke (an estimate; length over feed gives the line above)"
+        )
+    groups = group_figures(drawing, identity, identity, return_to_origin=return_to_origin)
+    if len(groups) > 1:
+        for g, group in enumerate(groups):
+            lines.append(
+                f"group {g + 1:<8} {group['name'][:40]!r}: {group['segments']:,} strokes, draw "
+                f"{group['draw_mm']:,.1f} mm, travel {group['travel_before_mm']:,.1f} mm"
+            )
+    checks = check_strokes(drawing)
+    lines += cleaning_lines({f"input_{k}": v for k, v in checks.__dict__.items()})
+    return lines
+
+
 def _write_json(path: Path, data: dict[str, Any]) -> Path:
     directory = path.parent if str(path.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
@@ -203,7 +247,10 @@ def optimise_file(
     )
     written = []
     if output is not None:
-        written.append(write_drawing(document, result.order, output, settings=settings.gcode))
+        gcode = settings.gcode
+        if document.kind == "gcode":
+            gcode = replace(gcode, pen_up=None, pen_down=None)
+        written.append(write_drawing(document, result.order, output, settings=gcode))
     if report is not None:
         written.append(_write_json(Path(report), figures))
     if plot is not None:
@@ -221,4 +268,4 @@ def optimise_file(
     return Outcome(document, result, figures, tuple(written))
 
 
-__all__ = ["Outcome", "PipelineSettings", "optimise_file", "order_groups", "prepare"]
+__all__ = ["Outcome", "PipelineSettings", "describe_drawing", "optimise_file", "order_groups", "prepare"]
