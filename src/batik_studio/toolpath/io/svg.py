@@ -170,8 +170,10 @@ def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> Draw
             if found:
                 groups.append((_group_name(child, len(groups) + 1), found))
             continue
-        found = _shape_polylines(source, child, index, tolerance_px)
-        index += 1
+        found = []
+        for element in child.select() if isinstance(child, se.Use) else [child]:
+            found += _shape_polylines(source, element, index, tolerance_px)
+            index += 1
         if not found:
             continue
         if groups and groups[-1][0] == "":
