@@ -198,6 +198,44 @@ def _draw(axes: Any, drawing: Drawing, order: Order, title: str, return_to_origi
         axes.invert_yaxis()
 
 
+def route_step_figure(drawing: Drawing, order: Order, strokes: int, *, y_down: bool = False) -> Any:
+    """A figure of the route after its first ``strokes`` strokes, to step through the order before waxing.
+
+    Strokes drawn so far are dark, the pen-up travel so far red, the next stroke (if any) blue and dashed and
+    the rest of the drawing faint grey. Shown as drawn (y downwards for ``y_down`` drawings).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    from batik_studio.toolpath.model import oriented_path
+
+    strokes = max(0, min(int(strokes), len(drawing)))
+    figure = Figure(figsize=(8, 6), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    paths = [oriented_path(drawing, order, int(s)) for s in order.sequence]
+    moves = travel_moves(drawing, order, return_to_origin=True)
+    axes.add_collection(LineCollection(list(drawing.paths), colors="#d0d0d0", linewidths=0.5))
+    if strokes:
+        axes.add_collection(LineCollection(paths[:strokes], colors="#1f2a44", linewidths=0.9, label="drawn"))
+    shown = moves[: strokes + 1] if strokes < len(drawing) else moves
+    axes.add_collection(LineCollection(list(shown), colors="#d62728", linewidths=0.6, label="pen-up travel"))
+    if strokes < len(drawing):
+        axes.add_collection(
+            LineCollection([paths[strokes]], colors="#1f77b4", linewidths=1.6, linestyles="dashed", label="next")
+        )
+    axes.plot(*drawing.origin, marker="o", color="#d62728", markersize=4)
+    travelled = float(np.hypot(*(shown[:, 1] - shown[:, 0]).T).sum()) if len(shown) else 0.0
+    axes.set_title(f"{strokes:,} of {len(drawing):,} strokes drawn, travel so far {travelled:,.0f} mm")
+    axes.set_aspect("equal")
+    axes.autoscale()
+    if y_down:
+        axes.invert_yaxis()
+    axes.legend(loc="upper right", fontsize="small")
+    return figure
+
+
 def plot_route(
     drawing: Drawing,
     before: Order,
@@ -242,4 +280,5 @@ __all__ = [
     "plot_route",
     "report_lines",
     "result_report",
+    "route_step_figure",
 ]
