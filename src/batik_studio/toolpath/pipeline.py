@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from batik_studio.errors import DrawingError
+from batik_studio.toolpath.bounds import lower_bound
 from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, Placement, read_drawing, write_drawing
 from batik_studio.toolpath.model import (
     DEFAULT_DRAW_FEED_MM_MIN,
@@ -27,6 +28,7 @@ from batik_studio.toolpath.model import (
     combine_group_orders,
     entry_exit_points,
     measure,
+    travel_mm,
 )
 from batik_studio.toolpath.report import plot_route, result_report
 from batik_studio.toolpath.solvers import OptimizeResult, SolveOptions, optimize
@@ -93,6 +95,28 @@ def _exit_radius_mm(drawing: Drawing, point: np.ndarray, reloop: bool) -> float:
     return float(np.hypot(*(every - point).T).max())
 
 
+def _never_worse(drawing: Drawing, orders: list[Order], return_to_origin: bool) -> Order:
+    """The groups' orders combined, each group falling back to its file order where that travels less overall.
+
+    Each group was ordered from where the one before ended, without knowing where the next one starts or (for
+    the last) that the job returns to the origin; so, starting from the file order, each group takes its new
+    order only where the whole job then travels less, and the result never travels more than the file order.
+    """
+    combined = combine_group_orders(drawing, orders)
+    best = travel_mm(drawing, combined, return_to_origin=return_to_origin)
+    identity = [Order.identity(len(span)) for span in drawing.group_ranges()]
+    if best <= travel_mm(drawing, combine_group_orders(drawing, identity), return_to_origin=return_to_origin):
+        return combined
+    chosen = list(identity)
+    best = travel_mm(drawing, combine_group_orders(drawing, chosen), return_to_origin=return_to_origin)
+    for g, order in enumerate(orders):
+        trial = [*chosen[:g], order, *chosen[g + 1 :]]
+        travel = travel_mm(drawing, combine_group_orders(drawing, trial), return_to_origin=return_to_origin)
+        if travel < best:
+            chosen, best = trial, travel
+    return combine_group_orders(drawing, chosen)
+
+
 def order_groups(
     drawing: Drawing,
     settings: PipelineSettings,
@@ -101,8 +125,9 @@ def order_groups(
     """Order each group of ``drawing`` alone, in sequence, each starting where the one before ended.
 
     One group is ordered exactly as :func:`~batik_studio.toolpath.solvers.optimize` orders a drawing. With
-    several, the lower bound is the sum of the groups' bounds, each lowered by how far the group before could
-    end from where this order ended it (so it holds for every order that keeps the groups in sequence).
+    several, each group's bound is lowered by how far the group before could end from where this order ended it
+    (so their sum holds for every order that keeps the groups in sequence), and the bound reported is the larger
+    of that sum and the bound of the whole drawing ordered freely (which no grouped order can beat either).
     """
     feeds = {"draw_feed_mm_min": settings.draw_feed_mm_min, "rapid_feed_mm_min": settings.rapid_feed_mm_min}
     common = {"bound": settings.bound, "bound_time_limit_s": settings.bound_time_limit_s, **feeds}
@@ -137,12 +162,23 @@ def order_groups(
         details["groups"].append({"name": drawing.group_names[g], "segments": len(span), **result.details})
         _, exits = entry_exit_points(part, result.order)
         start = exits[-1]
-    order = combine_group_orders(drawing, orders)
     return_to_origin = settings.options.return_to_origin
+    order = _never_worse(drawing, orders, return_to_origin)
     before = measure(drawing, return_to_origin=return_to_origin, **feeds)
     after = measure(drawing, order, return_to_origin=return_to_origin, **feeds)
     total_bound = None if any(b is None for b in bounds) else float(sum(bounds))
     details["group_lower_bounds_mm"] = bounds
+    if total_bound is not None:
+        whole = lower_bound(
+            drawing.merged(),
+            return_to_origin=return_to_origin,
+            reloop=settings.options.reloop,
+            time_limit_s=settings.bound_time_limit_s,
+            upper_bound_mm=after.travel_mm,
+        ).value_mm
+        details["whole_drawing_lower_bound_mm"] = whole
+        details["lower_bound_of"] = "groups" if total_bound >= whole else "whole drawing"
+        total_bound = max(total_bound, whole)
     return OptimizeResult(settings.method, order, before, after, seconds, total_bound, details)
 
 

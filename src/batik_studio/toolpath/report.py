@@ -166,7 +166,8 @@ def report_lines(report: dict[str, Any]) -> list[str]:
     lines += estimate_lines(report.get("estimate"))
     if report["lower_bound_mm"] is not None:
         gap = "n/a" if report["gap_pct"] is None else f"{report['gap_pct']:.1f}%"
-        what = " (sum over groups)" if len(report.get("groups") or []) > 1 else ""
+        of = (report.get("details") or {}).get("lower_bound_of")
+        what = {"groups": " (sum over groups)", "whole drawing": " (whole drawing, groups aside)"}.get(of, "")
         lines.append(f"lower bound    {report['lower_bound_mm']:,.1f} mm (gap {gap}){what}")
     groups = report.get("groups") or []
     if len(groups) > 1:

@@ -240,3 +240,21 @@ def test_dxf_unsupported_entity_names_handle_and_layer(tmp_path):
     document.saveas(path)
     with pytest.raises(DrawingError, match=rf"TEXT \(handle {text.dxf.handle}, layer 'isen'\): unsupported"):
         read_drawing(path)
+
+
+def test_svg_output_keeps_the_page_and_reads_in_vpype(tmp_path):
+    """The written SVG keeps the input's page and coordinates; vpype reads the same layers and strokes."""
+    outcome = optimise_file(write_inkscape(tmp_path), PipelineSettings(method="greedy"), output=tmp_path / "o.svg")
+    text = (tmp_path / "o.svg").read_text()
+    assert 'width="120mm" height="80mm" viewBox="0 0 120 80"' in text and text.count("<path ") == 8
+    vpype = pytest.importorskip("vpype")
+    document = vpype.read_multilayer_svg(str(tmp_path / "o.svg"), 0.01)
+    names = [layer.property(vpype.METADATA_FIELD_NAME) for layer in document.layers.values()]
+    assert names == ["Outline", "Isen-isen", "Blocking"]
+    lines = [line for layer in document.layers.values() for line in layer.lines]
+    drawing, order = outcome.document.drawing, outcome.result.order
+    for line, segment in zip(lines, order.sequence, strict=True):
+        expected = oriented_path(drawing, order, int(segment))
+        got = np.column_stack([line.real, line.imag]) * 25.4 / 96  # vpype works in CSS pixels
+        assert np.allclose(got[:, 0], expected[:, 0], rtol=1e-5, atol=1e-4)
+        assert np.allclose(80 - got[:, 1], expected[:, 1], rtol=1e-5, atol=1e-4)

@@ -98,8 +98,8 @@ def read_drawing(
     placement = placement or Placement()
     kind = _sniff_kind(source, head)
     if kind == "svg":
-        drawing = read_svg(source, tolerance_mm=tolerance_mm, y_down=placement.y_down)
-        return Document(place(drawing, placement), source, "svg", y_down=placement.y_down)
+        drawing, page = read_svg(source, tolerance_mm=tolerance_mm, y_down=placement.y_down)
+        return Document(place(drawing, placement), source, "svg", y_down=placement.y_down, page_mm=page)
     if kind == "dxf":
         from batik_studio.toolpath.io.dxf import read_dxf
 
@@ -148,7 +148,13 @@ def _write_atomically(target: Path, text: str) -> Path:
 
 def write_svg(document: Document, order: Order, path: str | os.PathLike[str]) -> Path:
     """Write ``document`` drawn in ``order`` as an SVG in millimetres (a layer per group), atomically."""
-    text = svg_text(document.drawing, order, y_down=document.y_down, title=f"{document.source.name}, ordered")
+    text = svg_text(
+        document.drawing,
+        order,
+        y_down=document.y_down,
+        title=f"{document.source.name}, ordered",
+        page_mm=document.page_mm,
+    )
     return _write_atomically(Path(path), text)
 
 

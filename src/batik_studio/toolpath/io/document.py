@@ -189,7 +189,8 @@ class Document:
 
     ``drawing.paths[i]`` is the flattened polyline of ``program.strokes[i]`` (G-code) or of the i-th SVG subpath
     or DXF entity, in machine coordinates. ``y_down`` says the coordinates were kept with y downwards (SVG
-    ``--y-down``), so a picture must flip them to show the drawing as drawn.
+    ``--y-down``), so a picture must flip them to show the drawing as drawn. ``page_mm`` is the SVG's page
+    (width, height), kept for SVG output.
     """
 
     drawing: Drawing
@@ -197,6 +198,7 @@ class Document:
     kind: Literal["gcode", "svg", "dxf"]
     program: GcodeProgram | None = None
     y_down: bool = False
+    page_mm: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if (self.kind == "gcode") != (self.program is not None):

@@ -143,11 +143,20 @@ def _page_height_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
     return float(max(path[:, 1].max() for path in paths))
 
 
-def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> Drawing:
-    """Polylines of every shape in the SVG file ``source``, in millimetres, grouped by layer.
+def _page_width_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
+    width = svg.width if isinstance(svg.width, (int, float)) else None
+    if width is not None and width > 0 and math.isfinite(width):
+        return float(width) * MM_PER_PX
+    if svg.viewbox is not None and svg.viewbox.width:
+        return float(svg.viewbox.width) * MM_PER_PX
+    return float(max(path[:, 0].max() for path in paths))
+
+
+def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tuple[Drawing, tuple[float, float]]:
+    """Polylines of every shape in the SVG file ``source``, in millimetres, grouped by layer, and the page size.
 
     :class:`DrawingError` on bad input. With ``y_down`` the SVG's coordinates are kept as they are; by default y
-    points up from the page's lower-left corner.
+    points up from the page's lower-left corner. The page is (width, height) in mm.
     """
     try:
         svg = se.SVG.parse(str(source), ppi=PX_PER_INCH)
@@ -183,11 +192,12 @@ def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> Draw
     paths = [path for _, group in groups for path in group]
     if not paths:
         raise DrawingError(f"{source}: empty drawing: the SVG holds no path, line or shape to draw")
+    height = _page_height_mm(svg, paths)
     if not y_down:
-        height = _page_height_mm(svg, paths)
         paths = [np.column_stack([path[:, 0], height - path[:, 1]]) for path in paths]
     names = tuple(name or f"group {g + 1}" for g, (name, _) in enumerate(groups))
-    return Drawing(tuple(paths), (0.0, 0.0), tuple(len(group) for _, group in groups), names)
+    drawing = Drawing(tuple(paths), (0.0, 0.0), tuple(len(group) for _, group in groups), names)
+    return drawing, (_page_width_mm(svg, paths), height)
 
 
 def _fmt(value: float) -> str:
@@ -195,18 +205,27 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def svg_text(drawing: Drawing, order: Order, *, y_down: bool = False, title: str = "") -> str:
+def svg_text(
+    drawing: Drawing,
+    order: Order,
+    *,
+    y_down: bool = False,
+    title: str = "",
+    page_mm: tuple[float, float] | None = None,
+) -> str:
     """An SVG (mm) drawing the strokes of ``drawing`` in ``order``: one ``<path>`` each, a layer per group.
 
-    The page spans ``0..max x`` and ``0..max y`` of the drawing. Without ``y_down`` the y axis is turned back
-    to SVG's (downwards from the top) about the page height, so that :func:`read_svg` reads the same points.
+    The page is ``page_mm`` (the input's page), grown to hold the drawing from ``0, 0`` if it does not.
+    Without ``y_down`` the y axis is turned back to SVG's (downwards from the top) about the page height, so that
+    :func:`read_svg` reads the same points.
     """
     order.check(drawing)
     if not keeps_groups(drawing, order):
         raise ValueError("the order mixes groups of strokes; order each group on its own")
     every = np.concatenate(drawing.paths) if len(drawing) else np.zeros((1, 2))
-    width = float(_fmt(max(float(every[:, 0].max()), 1.0)))
-    height = float(_fmt(max(float(every[:, 1].max()), 1.0)))
+    page_w, page_h = page_mm or (1.0, 1.0)
+    width = float(_fmt(max(float(every[:, 0].max()), page_w, 1e-3)))
+    height = float(_fmt(max(float(every[:, 1].max()), page_h, 1e-3)))
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"',
