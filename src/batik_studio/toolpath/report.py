@@ -233,7 +233,7 @@ def route_step_figure(drawing: Drawing, order: Order, strokes: int, *, y_down: b
     axes.autoscale()
     if y_down:
         axes.invert_yaxis()
-    axes.legend(loc="upper right", fontsize="small")
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, fontsize="small", frameon=False)
     return figure
 
 
