@@ -17,7 +17,7 @@ from batik_studio import __version__
 from batik_studio.errors import BatikError
 
 if TYPE_CHECKING:
-    from batik_studio.toolpath.io import Document
+    from batik_studio.toolpath.io import Document, Placement
 
 app = typer.Typer(
     help="Batik Studio: recognise batik motifs from photos and optimise CNC batik-tulis drawing order.",
@@ -474,7 +474,7 @@ PenSeconds = Annotated[
 ToleranceMm = Annotated[float, typer.Option("--tolerance-mm", help="Flattening tolerance for arcs and curves (mm).")]
 
 
-def _placement(y_down: bool, origin: str | None, anchor: str) -> object:
+def _placement(y_down: bool, origin: str | None, anchor: str) -> Placement:
     """The placement the CLI options ask for (``--origin X,Y``)."""
     from batik_studio.toolpath.io import Placement
 

@@ -11,7 +11,7 @@ import json
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +193,7 @@ def describe_drawing(
 ) -> list[str]:
     """Text lines on a drawing as it is: the paper's figures, its groups, touching and retraced strokes, timing."""
     from batik_studio.toolpath.cleanup import check_strokes
-    from batik_studio.toolpath.report import cleaning_lines, group_figures, metrics_lines
+    from batik_studio.toolpath.report import cleaning_lines, group_figures, group_hint_lines, metrics_lines
     from batik_studio.toolpath.timing import estimate_seconds
 
     drawing = document.drawing
@@ -214,6 +214,7 @@ def describe_drawing(
             f"{pen_seconds:g} s pen time per stroke (an estimate; length over feed gives the line above)"
         )
     groups = group_figures(drawing, identity, identity, return_to_origin=return_to_origin)
+    lines += group_hint_lines(groups)
     if len(groups) > 1:
         for g, group in enumerate(groups):
             lines.append(
@@ -221,7 +222,7 @@ def describe_drawing(
                 f"{group['draw_mm']:,.1f} mm, travel {group['travel_before_mm']:,.1f} mm"
             )
     checks = check_strokes(drawing)
-    lines += cleaning_lines({f"input_{k}": v for k, v in checks.__dict__.items()})
+    lines += cleaning_lines({f"input_{k}": v for k, v in asdict(checks).items()})
     return lines
 
 

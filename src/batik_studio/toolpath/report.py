@@ -153,6 +153,16 @@ def estimate_lines(estimate: dict[str, Any] | None) -> list[str]:
     ]
 
 
+def group_hint_lines(groups: list[dict[str, Any]]) -> list[str]:
+    """A hint when machine commands stand between every two strokes, so nothing can be re-ordered."""
+    if len(groups) < 2 or any(group["segments"] > 1 for group in groups):
+        return []
+    return [
+        f"note           commands stand between all {len(groups)} strokes, so each is a group of its own and the "
+        "order cannot change; if they lift and lower the pen (M3/M5), give them as --pen-down and --pen-up"
+    ]
+
+
 def report_lines(report: dict[str, Any]) -> list[str]:
     """A short human summary of :func:`result_report`'s dict."""
     lines = [
@@ -178,6 +188,7 @@ def report_lines(report: dict[str, Any]) -> list[str]:
                 f"group {g + 1:<8} {group['name'][:40]!r}: {group['segments']:,} strokes, travel "
                 f"{group['travel_before_mm']:,.1f} -> {group['travel_after_mm']:,.1f} mm{bound_text}"
             )
+    lines += group_hint_lines(groups)
     lines += cleaning_lines(report.get("cleaning"))
     return lines
 
@@ -277,6 +288,7 @@ __all__ = [
     "cleaning_lines",
     "estimate_lines",
     "group_figures",
+    "group_hint_lines",
     "metrics_lines",
     "plot_route",
     "report_lines",

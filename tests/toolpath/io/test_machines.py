@@ -258,3 +258,20 @@ def test_svg_output_keeps_the_page_and_reads_in_vpype(tmp_path):
         got = np.column_stack([line.real, line.imag]) * 25.4 / 96  # vpype works in CSS pixels
         assert np.allclose(got[:, 0], expected[:, 0], rtol=1e-5, atol=1e-4)
         assert np.allclose(80 - got[:, 1], expected[:, 1], rtol=1e-5, atol=1e-4)
+
+
+def test_spindle_words_around_every_stroke_are_groups_unless_they_are_the_pen(tmp_path):
+    """M3/M5 around each stroke make one-stroke groups (with a hint); given as pen commands they are the pen."""
+    from batik_studio.toolpath.io import PenSettings
+    from batik_studio.toolpath.pipeline import describe_drawing
+
+    body = ["G21 G90"]
+    for x in (0, 50, 20):
+        body += [f"G0 X{x} Y0", "M3 S1000", "G1 Z-1", f"G1 X{x + 10} Y0", "G0 Z5", "M5"]
+    path = tmp_path / "spindle.gcode"
+    path.write_text("\n".join([*body, "M2", ""]))
+    document = read_drawing(path)
+    assert document.drawing.group_sizes == (1, 1, 1)
+    assert any(line.startswith("note") for line in describe_drawing(document))
+    pen = PenSettings(down_command="M3 S1000", up_command="M5")
+    assert read_drawing(path, pen=pen).drawing.group_sizes == (3,)

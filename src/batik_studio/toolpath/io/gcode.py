@@ -242,13 +242,8 @@ class _Reader:
         for pen_words in (self.down_words, self.up_words):
             if pen_words is not None and pen_words <= words:
                 words -= pen_words
-        return (
-            any(
-                not (letter in "NXYZIJRF" or (letter == "G" and value in _G_PLAIN)) or letter == "G" and value == 4.0
-                for letter, value in words
-            )
-            or line.homing
-        )
+        plain = all(letter in "NXYZIJRF" or (letter == "G" and value in _G_PLAIN) for letter, value in words)
+        return line.homing or not plain
 
     def hold(self, index: int, raw: str, *, ends_group: bool) -> None:
         """Keep a line that stood between strokes; it is written at the next group's start if one begins there."""
