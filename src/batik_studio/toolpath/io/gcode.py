@@ -625,7 +625,8 @@ def svg_program_lines(
     for segment in order.sequence:
         path = oriented_path(drawing, order, int(segment))
         lines += travel
-        if len(drawing.group_sizes) > 1 and group_of[segment] != group:
+        named = len(drawing.group_sizes) > 1 or drawing.group_names[0] != "group 1"
+        if named and group_of[segment] != group:
             group = int(group_of[segment])
             lines.append(f"(layer: {_comment_text(drawing.group_names[group])})")
         lines.append(f"G0 X{_fmt(path[0][0])} Y{_fmt(path[0][1])}")
