@@ -78,7 +78,7 @@ def tile_megamendung(grid, copies: int):
 
 def load(instance: str, data: Path):
     """The drawing of a benchmark instance (TSPLIB: cities as dots, origin at the first city)."""
-    from batik_studio.toolpath.io import read_drawing
+    from batik_studio.toolpath.io import Placement, read_drawing
     from batik_studio.toolpath.model import Drawing
 
     if instance in TSPLIB_OPTIMUM:
@@ -86,7 +86,7 @@ def load(instance: str, data: Path):
         return Drawing(tuple(city[None, :] for city in cities), origin=tuple(cities[0]))
     if instance == "dexarm_walle":
         return read_drawing(data / "gcode" / "dexarm_walle.gcode").drawing
-    grid = read_drawing(data / "batik" / "megamendung_grid_5x5.svg").drawing
+    grid = read_drawing(data / "batik" / "megamendung_grid_5x5.svg", placement=Placement(y_down=True)).drawing
     if instance == "megamendung_grid_5x5":
         return grid
     copies = int(instance.rsplit("_", 1)[1].split("x")[0])

@@ -71,7 +71,7 @@ def test_threads_reach_best_and_are_refused_elsewhere(tmp_path, monkeypatch):
     args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "--threads", "1"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert seen == [1]
+    assert seen and set(seen) == {1}  # once per group of the drawing
     result = runner.invoke(app, [*args, "-m", "greedy"])
     assert result.exit_code == 1
     assert "--threads applies to best only, not to greedy" in result.output

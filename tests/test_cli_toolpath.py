@@ -93,3 +93,48 @@ def test_refuses_to_overwrite_input_or_write_into_missing_folder(tmp_path):
     assert same.exit_code == 1 and "overwrite the input" in same.output
     missing = runner.invoke(app, ["toolpath", "optimize", str(source), "-o", str(tmp_path / "no" / "out.gcode")])
     assert missing.exit_code == 1 and "does not exist" in missing.output
+
+
+def test_optimize_mach3_to_svg_with_cleaning_and_estimate(tmp_path):
+    """Groups, touching/retraced counts and the acceleration estimate are printed; the SVG keeps the groups."""
+    from tests.toolpath.io.test_machines import write_mach3
+
+    source = write_mach3(tmp_path)
+    out, report = tmp_path / "route.svg", tmp_path / "r.json"
+    args = ["toolpath", "optimize", str(source), "-o", str(out), "--report", str(report), "-m", "greedy"]
+    args += ["--dedupe", "--dedupe-tolerance", "0.1", "--merge-tolerance", "0.1", "--accel-mm-s2", "200"]
+    result = runner.invoke(app, [*args, "--pen-seconds", "0.4"])
+    assert result.exit_code == 0, result.output
+    for text in ("'M0 (refill wax)'", "'T2 M6 (second canting)'", "touching", "retraced", "dedupe", "merge"):
+        assert text in result.output
+    assert "estimate" in result.output and "(estimate:" in result.output
+    figures = json.loads(report.read_text())
+    assert [g["segments"] for g in figures["groups"]] == [3, 2, 2]
+    assert figures["estimate"]["after"]["pen_seconds"] == pytest.approx(7 * 0.4)
+    assert sum(g["travel_after_mm"] for g in figures["groups"]) == pytest.approx(figures["travel_after_mm"])
+    assert read_drawing(out).drawing.group_sizes == (3, 2, 2)
+
+
+def test_merge_groups_across_a_tool_change_is_one_error_line(tmp_path):
+    """--merge-groups on a file with a pause between groups exits 1 naming the line, and writes nothing."""
+    from tests.toolpath.io.test_machines import write_mach3
+
+    out = tmp_path / "o.gcode"
+    result = runner.invoke(app, ["toolpath", "optimize", str(write_mach3(tmp_path)), "-o", str(out), "--merge-groups"])
+    assert result.exit_code == 1
+    assert "line 23: 'M0 (refill wax)'" in result.output and not out.exists()
+
+
+def test_stats_on_dxf_lists_groups_and_placement_errors(tmp_path):
+    """stats reads DXF layers as groups; a bad --origin and --y-down on G-code are one-line errors."""
+    from tests.toolpath.io.test_machines import write_librecad_dxf, write_mach3
+
+    dxf = write_librecad_dxf(tmp_path)
+    result = runner.invoke(app, ["toolpath", "stats", str(dxf), "--origin", "100,100", "--accel-mm-s2", "500"])
+    assert result.exit_code == 0, result.output
+    assert "'outline': 3 strokes" in result.output and "'blok': 2 strokes" in result.output
+    assert "estimate" in result.output
+    bad = runner.invoke(app, ["toolpath", "stats", str(dxf), "--origin", "left"])
+    assert bad.exit_code == 1 and "--origin 'left'" in bad.output
+    moved = runner.invoke(app, ["toolpath", "stats", str(write_mach3(tmp_path)), "--y-down"])
+    assert moved.exit_code == 1 and "G-code is drawn where it is" in moved.output

@@ -17,7 +17,7 @@ from batik_studio import __version__
 from batik_studio.errors import BatikError
 
 if TYPE_CHECKING:
-    from batik_studio.toolpath.io import Document
+    from batik_studio.toolpath.io import Document, Placement
 
 app = typer.Typer(
     help="Batik Studio: recognise batik motifs from photos and optimise CNC batik-tulis drawing order.",
@@ -448,42 +448,93 @@ def _solver_params(methods: list[str], given: dict[str, object]) -> dict[str, ob
     return params
 
 
+_ORIGIN_HELP = (
+    "SVG/DXF: move the drawing so its lower-left corner (top-left with --y-down; its centre with --anchor centre) "
+    "lies at this machine point, given as X,Y in mm."
+)
+YDown = Annotated[
+    bool,
+    typer.Option(
+        "--y-down",
+        help="SVG/DXF: keep SVG coordinates (y downwards from the top-left corner) for top-left-origin plotters. "
+        "Default: y up from the page's lower-left corner.",
+    ),
+]
+Origin = Annotated[str | None, typer.Option("--origin", metavar="X,Y", help=_ORIGIN_HELP)]
+Anchor = Annotated[
+    str, typer.Option("--anchor", help="What --origin places: 'corner' (lower-left) or 'centre' of the drawing.")
+]
+AccelMmS2 = Annotated[
+    float | None,
+    typer.Option("--accel-mm-s2", help="Also estimate machining time with this acceleration (mm/s2)."),
+]
+PenSeconds = Annotated[
+    float, typer.Option("--pen-seconds", help="Pen-down plus pen-up time per stroke for the estimate (s).")
+]
+ToleranceMm = Annotated[float, typer.Option("--tolerance-mm", help="Flattening tolerance for arcs and curves (mm).")]
+
+
+def _placement(y_down: bool, origin: str | None, anchor: str) -> Placement:
+    """The placement the CLI options ask for (``--origin X,Y``)."""
+    from batik_studio.toolpath.io import Placement
+
+    point = None
+    if origin is not None:
+        parts = origin.split(",")
+        try:
+            point = (float(parts[0]), float(parts[1])) if len(parts) == 2 else None
+        except ValueError:
+            point = None
+        if point is None:
+            raise BatikError(f"--origin {origin!r}: give the machine point as X,Y in mm, for example 10,20")
+    return Placement(y_down=y_down, origin=point, anchor=anchor)
+
+
 @toolpath_app.command("stats")
 def toolpath_stats(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code or SVG drawing.")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code, SVG or DXF drawing.")],
     no_return: Annotated[bool, typer.Option("--no-return", help="Do not count the travel back to the origin.")] = False,
     draw_feed: Annotated[float, typer.Option("--draw-feed", help="Drawing feed for machining time (mm/min).")] = 500.0,
     rapid_feed: Annotated[float, typer.Option("--rapid-feed", help="Travel feed for machining time (mm/min).")] = 500.0,
     pen_z_threshold: Annotated[float, typer.Option("--pen-z-threshold", help=_PEN_Z_HELP)] = 0.0,
     pen_down: Annotated[str | None, typer.Option("--pen-down", help=_PEN_DOWN_HELP)] = None,
     pen_up: Annotated[str | None, typer.Option("--pen-up", help=_PEN_UP_HELP)] = None,
-    tolerance_mm: Annotated[
-        float, typer.Option("--tolerance-mm", help="Flattening tolerance for arcs and curves (mm).")
-    ] = 0.05,
+    tolerance_mm: ToleranceMm = 0.05,
+    y_down: YDown = False,
+    origin: Origin = None,
+    anchor: Anchor = "corner",
+    accel_mm_s2: AccelMmS2 = None,
+    pen_seconds: PenSeconds = 0.0,
 ) -> None:
-    """Segments, closed loops, TS, TC, TL and machining time of a drawing as it is."""
-    from batik_studio.toolpath.model import measure
-    from batik_studio.toolpath.report import metrics_lines
+    """Segments, loops, groups, TS, TC, TL, machining time and touching/retraced strokes of a drawing as it is."""
+    from batik_studio.toolpath.io import PenSettings, read_drawing
+    from batik_studio.toolpath.pipeline import describe_drawing
 
     with _user_errors():
         if draw_feed <= 0 or rapid_feed <= 0:
             raise BatikError("feeds must be positive (mm/min)")
-        document = _read(input_path, pen_z_threshold, pen_down, pen_up, tolerance_mm)
-        metrics = measure(
-            document.drawing,
+        pen = PenSettings(z_threshold_mm=pen_z_threshold, down_command=pen_down, up_command=pen_up)
+        placement = _placement(y_down, origin, anchor)
+        document = read_drawing(input_path, pen=pen, tolerance_mm=tolerance_mm, placement=placement)
+        lines = describe_drawing(
+            document,
             return_to_origin=not no_return,
             draw_feed_mm_min=draw_feed,
             rapid_feed_mm_min=rapid_feed,
+            accel_mm_s2=accel_mm_s2,
+            pen_seconds=pen_seconds,
         )
     typer.echo(f"{input_path} ({document.kind})")
-    for line in metrics_lines(metrics):
+    for line in lines:
         typer.echo(line)
 
 
 @toolpath_app.command("optimize")
 def toolpath_optimize(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code or SVG drawing.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the re-ordered G-code.")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code, SVG or DXF drawing.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write the re-ordered strokes: G-code, or SVG for *.svg.")
+    ],
     method: Annotated[Method, typer.Option("--method", "-m", help="Ordering method.")] = "best",
     report: Annotated[Path | None, typer.Option("--report", help="Also write the figures as JSON here.")] = None,
     plot: Annotated[
@@ -510,9 +561,31 @@ def toolpath_optimize(
     pen_z_threshold: Annotated[float, typer.Option("--pen-z-threshold", help=_PEN_Z_HELP)] = 0.0,
     pen_down: Annotated[str | None, typer.Option("--pen-down", help=_PEN_DOWN_HELP)] = None,
     pen_up: Annotated[str | None, typer.Option("--pen-up", help=_PEN_UP_HELP)] = None,
-    tolerance_mm: Annotated[
-        float, typer.Option("--tolerance-mm", help="Flattening tolerance for arcs and curves (mm).")
+    tolerance_mm: ToleranceMm = 0.05,
+    merge_groups: Annotated[
+        bool,
+        typer.Option(
+            "--merge-groups",
+            help="Order all strokes together, across layers and tool changes (refused when machine commands "
+            "stand between the groups).",
+        ),
+    ] = False,
+    merge_tolerance: Annotated[
+        float | None,
+        typer.Option("--merge-tolerance", metavar="MM", help="Join strokes whose ends meet within MM mm."),
+    ] = None,
+    dedupe: Annotated[
+        bool, typer.Option("--dedupe", help="Drop strokes that retrace another (see --dedupe-tolerance).")
+    ] = False,
+    dedupe_tolerance: Annotated[
+        float,
+        typer.Option("--dedupe-tolerance", metavar="MM", help="How close a retracing stroke lies (mm), with --dedupe."),
     ] = 0.05,
+    y_down: YDown = False,
+    origin: Origin = None,
+    anchor: Anchor = "corner",
+    accel_mm_s2: AccelMmS2 = None,
+    pen_seconds: PenSeconds = 0.0,
     population: Population = None,
     mutation_rate: MutationRate = None,
     crossover_rate: CrossoverRate = None,
@@ -528,59 +601,56 @@ def toolpath_optimize(
     keep_input: KeepInput = None,
     threads: Threads = None,
 ) -> None:
-    """Re-order the strokes of INPUT to cut pen-up travel and write them as G-code."""
+    """Re-order the strokes of INPUT group by group to cut pen-up travel and write them as G-code or SVG."""
     arguments = locals()
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from batik_studio.toolpath.io import GcodeSettings, write_gcode
-    from batik_studio.toolpath.model import Order
-    from batik_studio.toolpath.report import plot_route, report_lines, result_report
-    from batik_studio.toolpath.solvers import SolveOptions, optimize
+    from batik_studio.toolpath.io import GcodeSettings, PenSettings
+    from batik_studio.toolpath.pipeline import PipelineSettings, optimise_file
+    from batik_studio.toolpath.report import report_lines
+    from batik_studio.toolpath.solvers import SolveOptions
 
     with _user_errors():
-        if output.resolve() == input_path.resolve():
-            raise BatikError(f"{output}: the output would overwrite the input; choose another file")
-        for target in (output, report, plot):
-            if target is not None and not target.resolve().parent.is_dir():
-                raise BatikError(f"{target}: folder {target.resolve().parent} does not exist; create it first")
-        if draw_feed <= 0 or rapid_feed <= 0 or (time_limit is not None and time_limit <= 0) or bound_time_limit <= 0:
-            raise BatikError("feeds and the time limits must be positive")
-        document = _read(input_path, pen_z_threshold, pen_down, pen_up, tolerance_mm)
-        svg_pens = document.kind == "svg"
-        settings = GcodeSettings(
-            pen_up=pen_up if svg_pens else None,
-            pen_down=pen_down if svg_pens else None,
-            draw_feed_mm_min=draw_feed,
-            return_to_origin=not no_return,
-        )
-        options = SolveOptions(return_to_origin=not no_return, reloop=reloop, time_limit_s=time_limit, seed=seed)
         name = Method(method).value
         params = _solver_params([name], {key: arguments[key] for key in _METHOD_PARAMETERS})
+        settings = PipelineSettings(
+            method=name,
+            method_params=params,
+            options=SolveOptions(return_to_origin=not no_return, reloop=reloop, time_limit_s=time_limit, seed=seed),
+            bound=True,
+            bound_time_limit_s=bound_time_limit,
+            draw_feed_mm_min=draw_feed,
+            rapid_feed_mm_min=rapid_feed,
+            pen=PenSettings(z_threshold_mm=pen_z_threshold, down_command=pen_down, up_command=pen_up),
+            tolerance_mm=tolerance_mm,
+            placement=_placement(y_down, origin, anchor),
+            merge_groups=merge_groups,
+            merge_tolerance_mm=merge_tolerance,
+            dedupe_mm=dedupe_tolerance if dedupe else None,
+            accel_mm_s2=accel_mm_s2,
+            pen_seconds=pen_seconds,
+            gcode=GcodeSettings(
+                pen_up=pen_up,
+                pen_down=pen_down,
+                draw_feed_mm_min=draw_feed,
+                return_to_origin=not no_return,
+            ),
+        )
         console = Console(stderr=True)
         columns = (TextColumn(name), BarColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
             task = bar.add_task(name, total=1.0)
-            result = optimize(
-                document.drawing,
-                name,
-                options,
+            outcome = optimise_file(
+                input_path,
+                settings,
+                output=output,
+                report=report,
+                plot=plot,
                 progress=lambda done: bar.update(task, completed=done),
-                draw_feed_mm_min=draw_feed,
-                rapid_feed_mm_min=rapid_feed,
-                bound=True,
-                bound_time_limit_s=bound_time_limit,
-                **params,
             )
-        write_gcode(document, result.order, output, settings=settings)
-        figures = result_report(result, document)
-        if report is not None:
-            _write_text_atomically(report, json.dumps(figures, indent=2) + "\n")
-        if plot is not None:
-            before = Order.identity(len(document.drawing))
-            plot_route(document.drawing, before, result.order, plot, return_to_origin=not no_return)
-    typer.echo(f"{input_path} ({document.kind}) -> {output}")
-    for line in report_lines(figures):
+    typer.echo(f"{input_path} ({outcome.document.kind}) -> {output}")
+    for line in report_lines(outcome.report):
         typer.echo(line)
 
 

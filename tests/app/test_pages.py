@@ -217,10 +217,33 @@ def test_toolpath_page_optimises_and_offers_the_new_gcode(app_env, new_app, open
     assert after < before
     bound = float(metrics["Batas bawah"].split()[0].replace(",", ""))
     assert 0 < bound <= after + 1e-6 and "Selisih dari batas bawah" in metrics
-    assert app.get("download_button")[0].label == TEXT["toolpath.download"]["id"]
-    assert len(app.image) == 1
+    assert app.get("download_button")[0].label == TEXT["toolpath.download_gcode"]["id"]
+    assert len(app.image) == 2 and app.slider(key="step").value == 4
     app.run()  # a rerun keeps the result without optimising again
     assert app.get("download_button")
+
+
+def test_toolpath_page_takes_dxf_shows_groups_and_offers_svg(app_env, new_app, open_page, tmp_path):
+    """A DXF with two layers is ordered per layer, its groups listed, the order stepped through, SVG offered."""
+    import ezdxf
+
+    document = ezdxf.new("R2000")
+    space = document.modelspace()
+    for k, layer in enumerate(("outline", "isen")):
+        for x in (0, 40, 10):
+            space.add_line((x, 10 * k), (x + 8, 10 * k), dxfattribs={"layer": layer})
+    document.saveas(tmp_path / "motif.dxf")
+    app = open_page(new_app(), "toolpath")
+    app.selectbox(key="method").set_value("greedy")
+    app.radio(key="output_kind").set_value("svg")
+    app.file_uploader(key="drawing").upload("motif.dxf", (tmp_path / "motif.dxf").read_bytes(), "image/vnd.dxf")
+    app.run()
+    app.button(key="optimise").click().run()
+    assert not app.exception and not app.error
+    assert app.get("download_button")[0].label == TEXT["toolpath.download_svg"]["id"]
+    assert app.dataframe[0].value.iloc[:, 0].tolist() == ["outline", "isen"]
+    app.slider(key="step").set_value(2).run()
+    assert not app.exception and len(app.image) == 2
 
 
 def test_toolpath_page_reports_unreadable_drawing(app_env, new_app, open_page):

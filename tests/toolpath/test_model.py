@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 
 from batik_studio.errors import DrawingError
-from batik_studio.toolpath.model import Drawing, Order, measure, oriented_path, travel_mm
+from batik_studio.toolpath.model import (
+    Drawing,
+    Order,
+    combine_group_orders,
+    keeps_groups,
+    measure,
+    oriented_path,
+    travel_by_group_mm,
+    travel_mm,
+)
 
 
 def square(x0: float, y0: float, side: float = 1.0) -> np.ndarray:
@@ -62,3 +71,28 @@ def test_bad_paths_rejected(bad):
     """Non-finite, empty or non-2-D paths raise DrawingError."""
     with pytest.raises(DrawingError):
         Drawing((bad,))
+
+
+def test_groups_are_validated_and_split():
+    """Group sizes must add up and be positive; a group alone keeps its name and takes a new origin."""
+    paths = [np.array([[0.0, 0.0], [1.0, 0.0]]), np.array([[5.0, 0.0], [6.0, 0.0]]), np.array([[9.0, 0.0]])]
+    drawing = Drawing(paths, group_sizes=(2, 1), group_names=("outline", "isen"))
+    assert drawing.group_of.tolist() == [0, 0, 1] and drawing.group_ranges() == [range(0, 2), range(2, 3)]
+    alone = drawing.group(1, origin=(6.0, 0.0))
+    assert alone.group_names == ("isen",) and alone.origin == (6.0, 0.0) and len(alone) == 1
+    assert drawing.merged().group_sizes == (3,)
+    for sizes in [(3, 1), (2, 0, 1), (4,)]:
+        with pytest.raises(DrawingError):
+            Drawing(paths, group_sizes=sizes)
+
+
+def test_group_orders_combine_and_travel_splits_by_group():
+    """Orders per group combine into one that keeps the groups; travel per group adds up to the total."""
+    paths = [np.array([[x, 0.0], [x + 1, 0.0]]) for x in (0.0, 10.0, 20.0, 30.0)]
+    drawing = Drawing(paths, group_sizes=(2, 2))
+    order = combine_group_orders(drawing, [Order(np.array([1, 0]), np.array([True, False])), Order.identity(2)])
+    assert order.sequence.tolist() == [1, 0, 2, 3] and order.reversed.tolist() == [True, False, False, False]
+    assert keeps_groups(drawing, order)
+    assert not keeps_groups(drawing, Order(np.array([2, 0, 1, 3]), np.zeros(4, bool)))
+    parts = travel_by_group_mm(drawing, order)
+    assert sum(parts) == pytest.approx(travel_mm(drawing, order)) and parts[1] == pytest.approx(20 + 9 + 31)

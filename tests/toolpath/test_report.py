@@ -43,3 +43,34 @@ def test_plot_route_writes_png(tmp_path):
     target = plot_route(document.drawing, Order.identity(2), Order.identity(2), tmp_path / "route.png")
     assert target.read_bytes()[:4] == b"\x89PNG"
     assert [p.name for p in tmp_path.iterdir()] == ["route.png"]
+
+
+def test_report_gives_groups_cleaning_and_estimate():
+    """Travel per group adds up; the estimate is stated per phase; the cleaning figures are carried."""
+    from batik_studio.toolpath.cleanup import clean_document
+    from batik_studio.toolpath.pipeline import PipelineSettings, order_groups
+
+    paths = (np.array([[20.0, 0.0], [30.0, 0.0]]), np.array([[1.0, 0.0], [5.0, 0.0]]), np.array([[1.0, 0.0], [5.0, 0]]))
+    document = Document(Drawing(paths, group_sizes=(1, 2), group_names=("a", "b")), Path("g.svg"), "svg")
+    document, cleaning = clean_document(document, merge_tolerance_mm=None, dedupe_mm=None)
+    result = order_groups(document.drawing, PipelineSettings(method="greedy", bound=True))
+    report = result_report(result, document, cleaning=cleaning, accel_mm_s2=100.0, pen_seconds=1.0)
+    assert json.loads(json.dumps(report)) == report
+    assert [g["name"] for g in report["groups"]] == ["a", "b"]
+    assert sum(g["travel_after_mm"] for g in report["groups"]) == pytest.approx(report["travel_after_mm"])
+    groups_bound = sum(g["lower_bound_mm"] for g in report["groups"])
+    assert groups_bound - 1e-9 <= report["lower_bound_mm"] <= report["travel_after_mm"] + 1e-9
+    assert report["cleaning"]["input_retraced_strokes"] == 1
+    after = report["estimate"]["after"]
+    assert after["total_seconds"] == pytest.approx(after["draw_seconds"] + after["travel_seconds"] + 3.0)
+    text = "\n".join(report_lines(report))
+    assert "group 2" in text and "estimate" in text and "(--dedupe drops them)" in text
+
+
+def test_route_step_figure_shows_progress():
+    """The step picture names how many strokes are drawn and how far the pen travelled so far."""
+    from batik_studio.toolpath.report import route_step_figure
+
+    document = small_document()
+    figure = route_step_figure(document.drawing, Order.identity(2), 1)
+    assert figure.axes[0].get_title() == "1 of 2 strokes drawn, travel so far 49 mm"

@@ -177,16 +177,50 @@ TEXT: dict[str, dict[str, str]] = {
     # Toolpath
     "toolpath.title": {"id": "Jalur CNC: urutan goresan", "en": "Toolpath: stroke order"},
     "toolpath.intro": {
-        "id": "Unggah gambar motif (G-code atau SVG). Pengoptimal menyusun ulang urutan dan arah goresan agar "
-        "canting lebih sedikit berpindah saat terangkat; garis yang digambar tetap sama.",
-        "en": "Upload a motif drawing (G-code or SVG). The optimiser re-orders and flips the strokes so the pen "
-        "travels less while lifted; the drawn lines stay the same.",
+        "id": "Unggah gambar motif (G-code, SVG atau DXF). Pengoptimal menyusun ulang urutan dan arah goresan agar "
+        "canting lebih sedikit berpindah saat terangkat; garis yang digambar tetap sama. Lapisan dan pergantian "
+        "canting tetap pada urutannya.",
+        "en": "Upload a motif drawing (G-code, SVG or DXF). The optimiser re-orders and flips the strokes so the pen "
+        "travels less while lifted; the drawn lines stay the same. Layers and tool changes keep their sequence.",
     },
-    "toolpath.upload": {"id": "Gambar G-code atau SVG", "en": "G-code or SVG drawing"},
+    "toolpath.upload": {"id": "Gambar G-code, SVG atau DXF", "en": "G-code, SVG or DXF drawing"},
     "toolpath.upload_help": {
-        "id": "Berkas .gcode, .nc, .ngc, .tap atau .svg, paling besar {mb} MB.",
-        "en": "A .gcode, .nc, .ngc, .tap or .svg file, at most {mb} MB.",
+        "id": "Berkas .gcode, .nc, .ngc, .tap, .svg atau .dxf, paling besar {mb} MB.",
+        "en": "A .gcode, .nc, .ngc, .tap, .svg or .dxf file, at most {mb} MB.",
     },
+    "toolpath.output": {"id": "Hasil sebagai", "en": "Result as"},
+    "toolpath.output_gcode": {"id": "G-code", "en": "G-code"},
+    "toolpath.output_svg": {"id": "SVG (untuk plotter)", "en": "SVG (for plotters)"},
+    "toolpath.merge": {"id": "Gabungkan goresan yang bersambung", "en": "Join strokes that touch"},
+    "toolpath.merge_help": {
+        "id": "Goresan yang ujungnya bertemu (0,05 mm) digambar sebagai satu, jadi canting lebih jarang diangkat.",
+        "en": "Strokes whose ends meet (within 0.05 mm) are drawn as one, so the pen is lifted less often.",
+    },
+    "toolpath.dedupe": {"id": "Buang goresan ganda", "en": "Drop retraced strokes"},
+    "toolpath.dedupe_help": {
+        "id": "Goresan yang menimpa goresan lain (0,05 mm) tidak digambar dua kali, agar malam tidak menumpuk.",
+        "en": "A stroke lying on another (within 0.05 mm) is not drawn twice, so wax does not blot.",
+    },
+    "toolpath.y_down": {"id": "Sumbu Y ke bawah (SVG/DXF)", "en": "Y axis downwards (SVG/DXF)"},
+    "toolpath.y_down_help": {
+        "id": "Untuk plotter dengan titik nol di kiri atas. Biasanya Y ke atas dari pojok kiri bawah halaman.",
+        "en": "For plotters with the origin at the top-left. By default Y points up from the page's lower-left.",
+    },
+    "toolpath.groups": {"id": "Kelompok (lapisan, pergantian canting)", "en": "Groups (layers, tool changes)"},
+    "toolpath.group_name": {"id": "Kelompok", "en": "Group"},
+    "toolpath.cleaning": {
+        "id": "{touching} goresan bersambung dengan goresan lain; {retraced} goresan ({retraced_mm} mm) menimpa "
+        "goresan lain. Digambar: {strokes} goresan.",
+        "en": "{touching} strokes touch another end to end; {retraced} strokes ({retraced_mm} mm) retrace another. "
+        "Drawn: {strokes} strokes.",
+    },
+    "toolpath.step": {"id": "Telusuri urutannya", "en": "Step through the order"},
+    "toolpath.step_help": {
+        "id": "Goresan yang sudah digambar (gelap), perpindahan (merah), goresan berikutnya (biru)",
+        "en": "Strokes drawn so far (dark), travel (red), the next stroke (blue)",
+    },
+    "toolpath.download_gcode": {"id": "Unduh G-code baru", "en": "Download the new G-code"},
+    "toolpath.download_svg": {"id": "Unduh SVG baru", "en": "Download the new SVG"},
     "toolpath.method": {"id": "Metode", "en": "Method"},
     "toolpath.feed": {"id": "Kecepatan mesin (mm/menit)", "en": "Machine feed rate (mm/min)"},
     "toolpath.time_limit": {"id": "Batas waktu (detik)", "en": "Time limit (s)"},
@@ -215,7 +249,6 @@ TEXT: dict[str, dict[str, str]] = {
         "id": "Kiri: urutan awal; kanan: urutan baru. Garis perpindahan adalah gerakan saat canting terangkat.",
         "en": "Left: the original order; right: the new order. Travel lines are moves with the pen lifted.",
     },
-    "toolpath.download": {"id": "Unduh G-code baru", "en": "Download the new G-code"},
     "toolpath.unit_mm": {"id": "{value} mm", "en": "{value} mm"},
     "toolpath.unit_min": {"id": "{value} menit", "en": "{value} min"},
 }

@@ -6,6 +6,7 @@ exceptions, turned into messages by the page that called.
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from PIL import Image
 from batik_studio.errors import DrawingError
 from batik_studio.store import HistoryEntry, HistoryStore
 from batik_studio.store.history import IMAGE_MAX_PX
+from batik_studio.toolpath.model import Drawing, Order
 
 #: Largest upload accepted (bytes) and largest photo (pixels); the server refuses bigger uploads too.
 MAX_UPLOAD_MB = 25
@@ -32,7 +34,7 @@ POSSIBLY_AT = 0.5
 BOUND_TIME_LIMIT_S = 60.0
 
 #: File endings the toolpath page accepts.
-DRAWING_SUFFIXES = (".gcode", ".nc", ".ngc", ".tap", ".svg")
+DRAWING_SUFFIXES = (".gcode", ".nc", ".ngc", ".tap", ".svg", ".dxf")
 
 
 def model_name(predictor: Any) -> str:
@@ -67,14 +69,21 @@ def confidence_level(entry: HistoryEntry) -> str:
     return "uncertain"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ToolpathOutcome:
-    """One optimised upload: the report figures, the before/after plot (PNG) and the new G-code."""
+    """One optimised upload: the report figures, the before/after plot (PNG), the new file and the ordered drawing.
+
+    ``drawing`` and ``order`` let the page step through the route; ``y_down`` says how to show it as drawn.
+    """
 
     report: dict[str, Any]
     plot_png: bytes
-    gcode: bytes
+    output: bytes
     download_name: str
+    mime: str
+    drawing: Drawing
+    order: Order
+    y_down: bool = False
 
 
 def _safe_stem(file_name: str) -> str:
@@ -91,54 +100,72 @@ def optimise_drawing(
     time_limit_s: float | None = None,
     bound: bool = True,
     progress: Callable[[float], None] | None = None,
+    output_kind: str = "gcode",
+    merge_tolerance_mm: float | None = None,
+    dedupe_mm: float | None = None,
+    y_down: bool = False,
 ) -> ToolpathOutcome:
-    """Read an uploaded G-code/SVG drawing, re-order it with ``method`` and return the report, plot and G-code.
+    """Read an uploaded G-code/SVG/DXF drawing, order it group by group and return the report, plot and new file.
 
-    With ``bound``, a lower bound on travel is proved as well (at most ``time_limit_s`` more), so the page can
-    show how far from optimal the new order can be.
+    This is :func:`~batik_studio.toolpath.pipeline.optimise_file`, as the command line runs it, on the upload.
+    ``output_kind`` is ``"gcode"`` or ``"svg"``. With ``bound``, a lower bound on travel is proved as well (at
+    most ``time_limit_s`` more), so the page can show how far from optimal the new order can be.
     """
     suffix = Path(file_name).suffix.lower()
     if suffix not in DRAWING_SUFFIXES:
         allowed = ", ".join(DRAWING_SUFFIXES)
         raise DrawingError(f"{file_name}: unsupported file type {suffix or '(none)'!r}; use one of {allowed}")
+    if output_kind not in ("gcode", "svg"):
+        raise DrawingError(f"output must be 'gcode' or 'svg', got {output_kind!r}")
+    from batik_studio.toolpath.io import GcodeSettings, Placement
+    from batik_studio.toolpath.pipeline import PipelineSettings, optimise_file
+    from batik_studio.toolpath.solvers import SolveOptions
+
     if feed_mm_min <= 0:
         raise DrawingError(f"feed rate must be positive, got {feed_mm_min} mm/min")
     if time_limit_s is not None and time_limit_s <= 0:
         raise DrawingError(f"time limit must be positive, got {time_limit_s} s")
-    from batik_studio.toolpath.io import read_drawing, write_gcode
-    from batik_studio.toolpath.model import Order
-    from batik_studio.toolpath.report import plot_route, result_report
-    from batik_studio.toolpath.solvers import SolveOptions, optimize
-
+    settings = PipelineSettings(
+        method=method,
+        options=SolveOptions(time_limit_s=time_limit_s),
+        bound=bound,
+        bound_time_limit_s=time_limit_s or BOUND_TIME_LIMIT_S,
+        draw_feed_mm_min=feed_mm_min,
+        rapid_feed_mm_min=feed_mm_min,
+        placement=Placement(y_down=y_down) if suffix in (".svg", ".dxf") else Placement(),
+        merge_tolerance_mm=merge_tolerance_mm,
+        dedupe_mm=dedupe_mm,
+        gcode=GcodeSettings(draw_feed_mm_min=feed_mm_min),
+    )
     stem = _safe_stem(file_name)
+    ending = ".svg" if output_kind == "svg" else ".gcode"
     with tempfile.TemporaryDirectory(prefix="batik-toolpath-") as tmp:
         source = Path(tmp) / f"{stem}{suffix}"
         source.write_bytes(data)
+        output, plot = Path(tmp) / f"optimised{ending}", Path(tmp) / "route.png"
         try:
-            document = read_drawing(source)
+            outcome = optimise_file(source, settings, output=output, plot=plot, progress=progress)
         except DrawingError as error:
             raise DrawingError(str(error).replace(str(source), file_name)) from error
-        result = optimize(
-            document.drawing,
-            method,
-            SolveOptions(time_limit_s=time_limit_s),
-            progress=progress,
-            draw_feed_mm_min=feed_mm_min,
-            rapid_feed_mm_min=feed_mm_min,
-            bound=bound,
-            bound_time_limit_s=time_limit_s or BOUND_TIME_LIMIT_S,
-        )
-        report = result_report(result, document)
-        plot = Path(tmp) / "route.png"
-        plot_route(document.drawing, Order.identity(len(document.drawing)), result.order, plot)
-        output = Path(tmp) / "optimised.gcode"
-        write_gcode(document, result.order, output)
         return ToolpathOutcome(
-            report=report,
+            report=outcome.report,
             plot_png=plot.read_bytes(),
-            gcode=output.read_bytes(),
-            download_name=f"{stem}-optimised.gcode",
+            output=output.read_bytes(),
+            download_name=f"{stem}-optimised{ending}",
+            mime="image/svg+xml" if output_kind == "svg" else "text/x-gcode",
+            drawing=outcome.document.drawing,
+            order=outcome.result.order,
+            y_down=outcome.document.y_down,
         )
+
+
+def route_step_png(outcome: ToolpathOutcome, strokes: int) -> bytes:
+    """A PNG of the route after the first ``strokes`` strokes: drawn so far, travel so far, the next one marked."""
+    from batik_studio.toolpath.report import route_step_figure
+
+    buffer = io.BytesIO()
+    route_step_figure(outcome.drawing, outcome.order, strokes, y_down=outcome.y_down).savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 __all__ = [
@@ -151,4 +178,5 @@ __all__ = [
     "confidence_level",
     "model_name",
     "optimise_drawing",
+    "route_step_png",
 ]

@@ -29,16 +29,22 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class Drawing:
-    """Pen-down polylines to draw, plus the machine origin where every job starts.
+    """Pen-down polylines to draw, in ordered groups, plus the machine origin where every job starts.
 
     Invariants (checked when built): each path is a finite float64 array of shape ``(k, 2)`` with ``k >= 1``
     (one point is a dot); the origin is finite. A path is *closed* when it has at least 3 points and its last
     point equals its first within :data:`CLOSE_TOL_MM`. The arrays are read-only; transform by building a new
     drawing.
+
+    The paths are stored group after group: ``group_sizes[g]`` paths make group ``g`` (a layer, or the strokes
+    between two tool changes), every group holds at least one path, and the groups are drawn in their stored
+    sequence. By default all paths are one group.
     """
 
     paths: tuple[np.ndarray, ...]
     origin: tuple[float, float] = (0.0, 0.0)
+    group_sizes: tuple[int, ...] | None = None
+    group_names: tuple[str, ...] | None = None
     starts: np.ndarray = field(init=False, repr=False)
     ends: np.ndarray = field(init=False, repr=False)
     closed: np.ndarray = field(init=False, repr=False)
@@ -62,8 +68,20 @@ class Drawing:
         sizes = np.array([len(p) for p in paths], dtype=np.int64)
         closed = (sizes >= 3) & (np.hypot(*(ends - starts).T) <= CLOSE_TOL_MM)
         lengths = np.array([np.hypot(*np.diff(p, axis=0).T).sum() for p in paths], dtype=np.float64)
+        sizes_of_groups = (n,) if n else ()
+        if self.group_sizes is not None:
+            sizes_of_groups = tuple(int(k) for k in self.group_sizes)
+        if any(k <= 0 for k in sizes_of_groups) or sum(sizes_of_groups) != n:
+            raise DrawingError(f"group sizes {sizes_of_groups} must be positive and add up to the {n} segments")
+        names = self.group_names
+        if names is None:
+            names = tuple(f"group {g + 1}" for g in range(len(sizes_of_groups)))
+        if len(names) != len(sizes_of_groups):
+            raise DrawingError(f"{len(names)} group names for {len(sizes_of_groups)} groups")
         object.__setattr__(self, "paths", tuple(paths))
         object.__setattr__(self, "origin", origin)
+        object.__setattr__(self, "group_sizes", sizes_of_groups)
+        object.__setattr__(self, "group_names", tuple(str(name) for name in names))
         object.__setattr__(self, "starts", _readonly(starts))
         object.__setattr__(self, "ends", _readonly(ends))
         object.__setattr__(self, "closed", _readonly(closed))
@@ -81,6 +99,26 @@ class Drawing:
     def closed_loops(self) -> int:
         """How many segments are closed loops."""
         return int(self.closed.sum())
+
+    @property
+    def group_of(self) -> np.ndarray:
+        """The group of each segment, an ``(n,)`` int array (non-decreasing)."""
+        return np.repeat(np.arange(len(self.group_sizes), dtype=np.int64), self.group_sizes)
+
+    def group_ranges(self) -> list[range]:
+        """The segment indices of each group, in sequence."""
+        bounds = np.concatenate([[0], np.cumsum(self.group_sizes, dtype=np.int64)])
+        return [range(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+    def group(self, g: int, origin: tuple[float, float] | None = None) -> Drawing:
+        """Group ``g`` alone, as a one-group drawing starting from ``origin`` (default: this drawing's)."""
+        span = self.group_ranges()[g]
+        chosen = self.paths[span.start : span.stop]
+        return Drawing(chosen, self.origin if origin is None else origin, None, (self.group_names[g],))
+
+    def merged(self) -> Drawing:
+        """The same paths as one group, for when the order between groups does not matter."""
+        return Drawing(self.paths, self.origin)
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,6 +168,37 @@ class Order:
         sizes = np.array([len(p) for p in drawing.paths], dtype=np.int64)
         if (self.entry_vertex[moved] >= sizes[moved] - 1).any():
             raise ValueError("entry_vertex is past the last vertex of its loop")
+
+
+def combine_group_orders(drawing: Drawing, orders: list[Order]) -> Order:
+    """One order of ``drawing`` drawing its groups in sequence, group ``g`` in ``orders[g]`` (indexed in the group)."""
+    ranges = drawing.group_ranges()
+    if len(orders) != len(ranges):
+        raise ValueError(f"{len(orders)} orders for {len(ranges)} groups")
+    sequence, flipped, entry = [], np.zeros(len(drawing), bool), np.zeros(len(drawing), np.int64)
+    for span, order in zip(ranges, orders, strict=True):
+        if len(order) != len(span):
+            raise ValueError(f"an order of {len(order)} segments for a group of {len(span)}")
+        sequence.append(order.sequence + span.start)
+        flipped[span.start : span.stop] = order.reversed
+        entry[span.start : span.stop] = order.entry_vertex
+    joined = np.concatenate(sequence) if sequence else np.zeros(0, np.int64)
+    return Order(joined, flipped, entry)
+
+
+def keeps_groups(drawing: Drawing, order: Order) -> bool:
+    """Whether ``order`` draws each group whole and the groups in their sequence."""
+    return bool((np.diff(drawing.group_of[order.sequence]) >= 0).all())
+
+
+def travel_by_group_mm(drawing: Drawing, order: Order, *, return_to_origin: bool = True) -> list[float]:
+    """Pen-up travel charged to each group: the moves into its strokes (and, for the last, back to the origin)."""
+    moves = travel_moves(drawing, order, return_to_origin=return_to_origin)
+    lengths = np.hypot(*(moves[:, 1] - moves[:, 0]).T)
+    owner = drawing.group_of[order.sequence]
+    if return_to_origin:
+        owner = np.concatenate([owner, [len(drawing.group_sizes) - 1]]) if len(owner) else owner
+    return np.bincount(owner, weights=lengths[: len(owner)], minlength=len(drawing.group_sizes)).tolist()
 
 
 def oriented_path(drawing: Drawing, order: Order, segment: int) -> np.ndarray:
@@ -216,9 +285,12 @@ __all__ = [
     "Drawing",
     "Metrics",
     "Order",
+    "combine_group_orders",
     "entry_exit_points",
+    "keeps_groups",
     "measure",
     "oriented_path",
+    "travel_by_group_mm",
     "travel_mm",
     "travel_moves",
 ]

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, read_drawing, write_gcode
 from batik_studio.toolpath.model import Drawing, Order, oriented_path, travel_mm
+from batik_studio.toolpath.pipeline import PipelineSettings, order_groups
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from tests.toolpath.shared import DATA, shared_files
 
@@ -30,7 +31,7 @@ def assert_same_strokes(document: Document, order: Order, again: Document) -> No
 
 def round_trip(path: Path, tmp_path: Path) -> None:
     document = read_drawing(path, pen=pen_for(path))
-    result = optimize(document.drawing, "greedy", SolveOptions())
+    result = order_groups(document.drawing, PipelineSettings(method="greedy", bound=False))
     written = write_gcode(document, result.order, tmp_path / "out.gcode")
     again = read_drawing(written, pen=pen_for(path))
     assert_same_strokes(document, result.order, again)

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from batik_studio.errors import DrawingError
-from batik_studio.toolpath.io import read_drawing
+from batik_studio.toolpath.io import Placement, read_drawing
 from tests.toolpath.shared import require_shared
+
+KEEP_SVG = Placement(y_down=True)
 
 
 def write_svg(tmp_path, body: str, head: str = 'width="100mm" height="100mm" viewBox="0 0 100 100"'):
@@ -45,14 +47,16 @@ def test_curves_flattened_within_tolerance(tmp_path):
 
 def test_subpaths_are_separate_segments(tmp_path):
     """Each M inside a path starts a new segment; a lone M draws nothing."""
-    drawing = read_drawing(write_svg(tmp_path, '<path d="M 0 0 L 10 0 M 20 0 L 30 0 L 30 10 Z M 50 50"/>')).drawing
+    drawing = read_drawing(
+        write_svg(tmp_path, '<path d="M 0 0 L 10 0 M 20 0 L 30 0 L 30 10 Z M 50 50"/>'), placement=KEEP_SVG
+    ).drawing
     assert [p.tolist() for p in drawing.paths] == [[[0, 0], [10, 0]], [[20, 0], [30, 0], [30, 10], [20, 0]]]
 
 
 def test_nested_transforms_and_units(tmp_path):
     """Group transforms compose, and px / in / viewBox scaling end in millimetres."""
     body = '<g transform="translate(10,0)"><g transform="scale(2)"><line x1="0" y1="0" x2="5" y2="0"/></g></g>'
-    drawing = read_drawing(write_svg(tmp_path, body)).drawing
+    drawing = read_drawing(write_svg(tmp_path, body), placement=KEEP_SVG).drawing
     assert np.allclose(drawing.paths[0], [[10, 0], [20, 0]])
     inches = read_drawing(write_svg(tmp_path, '<line x1="0" y1="0" x2="1in" y2="0"/>', 'width="400" height="400"'))
     assert inches.drawing.lengths_mm[0] == pytest.approx(25.4, rel=1e-6)
@@ -66,10 +70,26 @@ def test_nested_transforms_and_units(tmp_path):
     assert scaled.drawing.lengths_mm[0] == pytest.approx(20)
 
 
-def test_y_axis_kept_as_in_the_svg(tmp_path):
-    """SVG coordinates are not mirrored: y grows downwards from the top-left origin."""
-    drawing = read_drawing(write_svg(tmp_path, '<line x1="0" y1="10" x2="0" y2="90"/>')).drawing
+def test_y_axis_kept_as_in_the_svg_with_y_down(tmp_path):
+    """With y_down, SVG coordinates are not mirrored: y grows downwards from the top-left origin."""
+    drawing = read_drawing(write_svg(tmp_path, '<line x1="0" y1="10" x2="0" y2="90"/>'), placement=KEEP_SVG).drawing
     assert np.allclose(drawing.paths[0], [[0, 10], [0, 90]])
+
+
+def test_y_up_from_the_page_lower_left_by_default(tmp_path):
+    """By default y points up from the page's lower-left corner: y = page height - y_svg."""
+    drawing = read_drawing(write_svg(tmp_path, '<line x1="0" y1="10" x2="0" y2="90"/>')).drawing
+    assert np.allclose(drawing.paths[0], [[0, 90], [0, 10]])
+
+
+def test_origin_places_the_corner_or_the_centre(tmp_path):
+    """--origin moves the drawing's lower-left corner, or its centre, to the machine point."""
+    path = write_svg(tmp_path, '<line x1="10" y1="10" x2="30" y2="50"/>')
+    corner = read_drawing(path, placement=Placement(origin=(5, 7))).drawing
+    assert np.allclose(np.concatenate(corner.paths).min(axis=0), [5, 7])
+    centre = read_drawing(path, placement=Placement(origin=(0, 0), anchor="centre")).drawing
+    every = np.concatenate(centre.paths)
+    assert np.allclose((every.min(axis=0) + every.max(axis=0)) / 2, [0, 0])
 
 
 @pytest.mark.parametrize(
@@ -102,5 +122,5 @@ def test_use_defs_and_hidden_elements(tmp_path):
         '<use href="#p" transform="translate(0,20)"/><use href="#p" transform="translate(0,40)"/>'
         '<path d="M 0 60 L 10 60" style="display:none"/><path d="M 0 80 L 10 80" visibility="hidden"/>'
     )
-    drawing = read_drawing(write_svg(tmp_path, body)).drawing
+    drawing = read_drawing(write_svg(tmp_path, body), placement=KEEP_SVG).drawing
     assert [p[:, 1].tolist() for p in drawing.paths] == [[20.0, 20.0], [40.0, 40.0]]

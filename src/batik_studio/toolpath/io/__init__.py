@@ -1,9 +1,10 @@
-"""Toolpath input and output: read a G-code or SVG drawing, write it back as G-code in a new order.
+"""Toolpath input and output: read a G-code, SVG or DXF drawing, write it back as G-code or SVG in a new order.
 
 :func:`read_drawing` returns a :class:`Document` (the segments as a :class:`~batik_studio.toolpath.model.Drawing`
-plus what the writer needs); :func:`write_gcode` writes the document's strokes in a given
-:class:`~batik_studio.toolpath.model.Order`. Reading fails with :class:`~batik_studio.errors.DrawingError`
-naming the file and the line (G-code) or element (SVG); writing goes to a temporary file that is renamed only
+in machine coordinates, plus what the writer needs); :func:`write_gcode` and :func:`write_svg` write the
+document's strokes in a given :class:`~batik_studio.toolpath.model.Order` (:func:`write_drawing` picks one by the
+output's suffix). Reading fails with :class:`~batik_studio.errors.DrawingError` naming the file and the line
+(G-code), element (SVG) or entity handle and layer (DXF); writing goes to a temporary file that is renamed only
 when complete, so an interrupted run never leaves a half-written output.
 """
 
@@ -17,14 +18,17 @@ from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import (
     MAX_COORDINATE_MM,
     Document,
+    GcodeBoundary,
     GcodeProgram,
     GcodeSettings,
     Move,
     PenSettings,
+    Placement,
     Stroke,
+    place,
 )
 from batik_studio.toolpath.io.gcode import gcode_program_lines, read_gcode_lines, svg_program_lines
-from batik_studio.toolpath.io.svg import read_svg
+from batik_studio.toolpath.io.svg import read_svg, svg_text
 from batik_studio.toolpath.model import Order
 
 #: Default flattening tolerance for arcs and curves (mm): the largest distance between curve and polyline.
@@ -39,6 +43,8 @@ _MAX_BYTES = 500_000_000
 
 def _sniff_kind(path: Path, head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if path.suffix.lower() == ".dxf" or text.startswith((b"0\r\nsection", b"0\nsection", b"autocad binary dxf")):
+        return "dxf"
     if text.startswith((b"<?xml", b"<svg", b"<!doctype svg", b"<!--")) or path.suffix.lower() in (".svg", ".svgz"):
         return "svg"
     return "gcode"
@@ -62,8 +68,9 @@ def read_drawing(
     *,
     pen: PenSettings | None = None,
     tolerance_mm: float = DEFAULT_TOLERANCE_MM,
+    placement: Placement | None = None,
 ) -> Document:
-    """Read a G-code or SVG drawing (told apart by content and suffix) into a :class:`Document`.
+    """Read a G-code, SVG or DXF drawing (told apart by content and suffix) into a :class:`Document`.
 
     Parameters
     ----------
@@ -73,6 +80,9 @@ def read_drawing(
         How pen-down is recognised in G-code (default: Z below 0).
     tolerance_mm
         Largest distance between an arc or curve and the polyline that stands for it.
+    placement
+        Orientation and position of SVG and DXF drawings on the machine (see :class:`Placement`); G-code is never
+        moved, so a placement other than the default is refused for it.
     """
     source = Path(path)
     if not tolerance_mm > 0:
@@ -85,8 +95,18 @@ def read_drawing(
         raise DrawingError(f"{source}: empty file; expected G-code or SVG")
     with source.open("rb") as handle:
         head = handle.read(512)
-    if _sniff_kind(source, head) == "svg":
-        return Document(read_svg(source, tolerance_mm=tolerance_mm), source, "svg")
+    placement = placement or Placement()
+    kind = _sniff_kind(source, head)
+    if kind == "svg":
+        drawing, page = read_svg(source, tolerance_mm=tolerance_mm, y_down=placement.y_down)
+        return Document(place(drawing, placement), source, "svg", y_down=placement.y_down, page_mm=page)
+    if kind == "dxf":
+        from batik_studio.toolpath.io.dxf import read_dxf
+
+        drawing = read_dxf(source, tolerance_mm=tolerance_mm, y_down=placement.y_down)
+        return Document(place(drawing, placement), source, "dxf", y_down=placement.y_down)
+    if placement.moves_drawing:
+        raise DrawingError(f"{source}: G-code is drawn where it is; --y-down and --origin apply to SVG and DXF input")
     drawing, program = read_gcode_lines(_read_text(source), source, pen=pen or PenSettings(), tolerance_mm=tolerance_mm)
     return Document(drawing, source, "gcode", program)
 
@@ -109,19 +129,14 @@ def gcode_lines(document: Document, order: Order, *, settings: GcodeSettings | N
     )
 
 
-def write_gcode(
-    document: Document, order: Order, path: str | os.PathLike[str], *, settings: GcodeSettings | None = None
-) -> Path:
-    """Write ``document`` drawn in ``order`` to ``path`` atomically (temporary file, then rename); return the path."""
-    target = Path(path)
-    lines = gcode_lines(document, order, settings=settings)
+def _write_atomically(target: Path, text: str) -> Path:
     directory = target.parent if str(target.parent) else Path(".")
     handle = tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", newline="\n", dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
     )
     try:
         with handle:
-            handle.write("\n".join(lines) + "\n")
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(handle.name, target)
@@ -131,18 +146,52 @@ def write_gcode(
     return target
 
 
+def write_svg(document: Document, order: Order, path: str | os.PathLike[str]) -> Path:
+    """Write ``document`` drawn in ``order`` as an SVG in millimetres (a layer per group), atomically."""
+    text = svg_text(
+        document.drawing,
+        order,
+        y_down=document.y_down,
+        title=f"{document.source.name}, ordered",
+        page_mm=document.page_mm,
+    )
+    return _write_atomically(Path(path), text)
+
+
+def write_drawing(
+    document: Document, order: Order, path: str | os.PathLike[str], *, settings: GcodeSettings | None = None
+) -> Path:
+    """Write SVG for an ``.svg`` path, else G-code (see :func:`write_gcode`)."""
+    if Path(path).suffix.lower() == ".svg":
+        return write_svg(document, order, path)
+    return write_gcode(document, order, path, settings=settings)
+
+
+def write_gcode(
+    document: Document, order: Order, path: str | os.PathLike[str], *, settings: GcodeSettings | None = None
+) -> Path:
+    """Write ``document`` drawn in ``order`` to ``path`` atomically (temporary file, then rename); return the path."""
+    lines = gcode_lines(document, order, settings=settings)
+    return _write_atomically(Path(path), "\n".join(lines) + "\n")
+
+
 __all__ = [
     "DEFAULT_TOLERANCE_MM",
     "MAX_COORDINATE_MM",
     "SVG_PEN_DOWN",
     "SVG_PEN_UP",
     "Document",
+    "GcodeBoundary",
     "GcodeProgram",
     "GcodeSettings",
     "Move",
     "PenSettings",
+    "Placement",
     "Stroke",
     "gcode_lines",
+    "place",
     "read_drawing",
+    "write_drawing",
     "write_gcode",
+    "write_svg",
 ]

@@ -9,7 +9,12 @@ the same sweep).
 
 Lines before the first stroke (the header) and after the last one (the footer) are copied verbatim, except
 pen-up XY travel moves in the header, which the writer replaces by its own travel moves. Lines between strokes
-(travel moves, comments) are not copied. Before every stroke the writer lifts the pen, travels to the stroke's
+that make the machine do something (tool changes ``T.. M6``, pauses ``M0``/``M1``, valve and spindle words,
+dwells ``G4``, homing, work offsets, any M, T or S word) and comments of the form ``(layer: NAME)`` end a *group*:
+the strokes before them are ordered apart from those after, and the lines (with the comments around them) are
+written again, verbatim, where the next group starts. Lines inside a pen-down run that are not moves (a dwell
+or valve word between two moves) stay at their vertex. Other lines between strokes (travel moves, lone
+comments) are not copied. Before every stroke the writer lifts the pen, travels to the stroke's
 start and lowers the pen; after the last stroke it lifts the pen once more before the footer. The body is written
 in the units of the strokes and in absolute coordinates (``G90``, restored to ``G91`` before the footer if the
 input was relative there).
@@ -20,7 +25,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +34,13 @@ from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import (
     MAX_COORDINATE_MM,
     MM_PER_INCH,
+    GcodeBoundary,
     GcodeProgram,
     Move,
     PenSettings,
     Stroke,
 )
-from batik_studio.toolpath.model import Drawing, Order, oriented_path
+from batik_studio.toolpath.model import Drawing, Order, keeps_groups, oriented_path
 
 #: An arc whose end radius differs from its start radius by more than this (mm) *and* by more than
 #: :data:`ARC_RADIUS_REL_TOL` of the radius is refused (the rule LinuxCNC applies).
@@ -51,6 +57,11 @@ _LINE_NUMBER = re.compile(r"^\s*[Nn]\s*\d+\s*")
 _LETTERS_IGNORED = set("NOSTPDHLQK")
 _LETTERS_AXES = set("XYZIJRF")
 _G_IGNORED = {4.0, 17.0, 40.0, 49.0, 54.0, 55.0, 56.0, 57.0, 58.0, 59.0, 61.0, 61.1, 64.0, 80.0, 91.1, 94.0}
+#: G words that only set a mode or move; any other word between strokes is a machine command.
+_G_PLAIN = {0.0, 1.0, 2.0, 3.0, 17.0, 20.0, 21.0, 40.0, 49.0, 61.0, 61.1, 64.0, 80.0, 90.0, 91.0, 91.1, 94.0}
+#: Words that name the group they start better than other commands: a tool change or a pause.
+_NAMES_GROUP = re.compile(r"(?<![A-Z])(?:T\s*\d|M\s*0*[016](?!\d))", re.IGNORECASE)
+_LAYER_COMMENT = re.compile(r"\(\s*layer\s*:\s*(?P<name>[^()]*?)\s*\)", re.IGNORECASE)
 _G_SUPPORTED = "G0-G3, G4, G17, G20, G21, G28, G30, G40, G49, G54-G59, G61, G64, G80, G90, G91, G91.1, G94"
 
 
@@ -100,6 +111,11 @@ def _command_words(command: str) -> frozenset[tuple[str, float]]:
 def _reusable(raw: str) -> str:
     """A pen line as it is repeated before every stroke: verbatim but without its line number."""
     return _LINE_NUMBER.sub("", raw.rstrip("\r\n"))
+
+
+def _comment_text(text: str) -> str:
+    """``text`` made safe inside a ``( )`` comment."""
+    return re.sub(r"[()\r\n;]+", " ", text).strip() or "group"
 
 
 def _fmt(value: float) -> str:
@@ -210,6 +226,38 @@ class _Reader:
         self.last_stroke_line = -1
         self.footer_relative = False
         self.pen_up_line: str | None = None
+        self.held: list[str] = []
+        self.held_from: int | None = None
+        self.held_layer: str | None = None
+        self.held_command: str | None = None
+        self.named_by_change = False
+        self.boundaries: list[GcodeBoundary] = []
+        self.group_sizes: list[int] = []
+        self.group_names: list[str] = []
+        self.group_ends = False
+
+    def is_command(self, line: _Line) -> bool:
+        """Whether ``line`` asks the machine for more than a move or a mode (pen commands excepted)."""
+        words = set(line.words)
+        for pen_words in (self.down_words, self.up_words):
+            if pen_words is not None and pen_words <= words:
+                words -= pen_words
+        plain = all(letter in "NXYZIJRF" or (letter == "G" and value in _G_PLAIN) for letter, value in words)
+        return line.homing or not plain
+
+    def hold(self, index: int, raw: str, *, ends_group: bool) -> None:
+        """Keep a line that stood between strokes; it is written at the next group's start if one begins there."""
+        if self.held_from is None:
+            self.held_from = index + 1
+        text = _reusable(raw)
+        self.held.append(text)
+        layer = _LAYER_COMMENT.fullmatch(raw.strip())
+        if layer is not None and layer.group("name"):
+            self.held_layer = layer.group("name")
+        if ends_group and (self.held_command is None or _NAMES_GROUP.search(text) and not self.named_by_change):
+            self.held_command = text.strip()
+            self.named_by_change = _NAMES_GROUP.search(text) is not None
+        self.group_ends = self.group_ends or ends_group or layer is not None
 
     def fail(self, line: _Line | int, message: str) -> DrawingError:
         number = line.index + 1 if isinstance(line, _Line) else line
@@ -262,7 +310,13 @@ class _Reader:
     def feed_line(self, index: int, raw: str) -> None:
         """Interpret one line of the file."""
         line = self.parse(index, raw)
+        between = bool(self.strokes) and not self.down
         if line is None:
+            layer = _LAYER_COMMENT.fullmatch(raw.strip())
+            if between and raw.strip() and raw.strip() != "%":
+                self.hold(index, raw, ends_group=layer is not None)
+            elif layer is not None and self.first_down is None:
+                self.held_layer = layer.group("name") or None
             return
         values = line.values
         if "F" in values:
@@ -270,6 +324,8 @@ class _Reader:
         if line.homing:
             if self.down:
                 raise self.fail(line, "G28/G30 homing with the pen down")
+            if between:
+                self.hold(index, raw, ends_group=True)
             self.position = (0.0, 0.0)
             return
         target_z = self.z
@@ -295,6 +351,12 @@ class _Reader:
             self.current.pen_down.append(self.pen_line(target_z) if relative_z else _reusable(raw))
             self.current.start_z = target_z
             self.last_stroke_line = index
+        elif down_after and self.down and self.current.moves and not moves_xy and self.is_command(line):
+            last = self.current.moves[-1]
+            self.current.moves[-1] = replace(last, after=(*last.after, _reusable(raw)))
+            self.last_stroke_line = index
+        elif between and not down_after and self.is_command(line):
+            self.hold(index, raw, ends_group=True)
 
         if moves_xy:
             if down_after and self.current is not None:
@@ -309,6 +371,8 @@ class _Reader:
         self.z = target_z
         if self.down and not down_after:
             self.close_stroke(line, moves_xy, relative_z, target_z)
+            if self.is_command(line):
+                self.hold(index, raw, ends_group=True)
         if self.last_stroke_line == index:
             self.footer_relative = self.relative
         self.down = down_after
@@ -325,6 +389,15 @@ class _Reader:
         if self.first_down is None:
             self.first_down = line.index
             self.header_relative = self.relative
+            self.group_sizes.append(0)
+            self.group_names.append(self.held_layer or "group 1")
+        elif self.group_ends:
+            self.boundaries.append(GcodeBoundary(tuple(self.held), self.held_from, self.relative))
+            self.group_sizes.append(0)
+            self.group_names.append(self.held_layer or self.held_command or f"group {len(self.group_sizes)}")
+        self.held, self.held_from, self.group_ends = [], None, False
+        self.held_layer = self.held_command = None
+        self.named_by_change = False
         if not moves_xy and not relative_z:
             pen_down = [_reusable(line.raw)]
         elif self.pen.down_command is not None:
@@ -338,9 +411,10 @@ class _Reader:
         current = self.current
         self.paths.append(np.array([current.start, *current.points], dtype=np.float64))
         self.strokes.append(Stroke(current.start, current.start_z, tuple(current.moves), tuple(current.pen_down)))
+        self.group_sizes[-1] += 1
         self.current = None
         if self.pen_up_line is None:
-            if not moves_xy and not relative_z:
+            if not moves_xy and not relative_z and not self.is_command(line):
                 self.pen_up_line = _reusable(line.raw)
             elif self.pen.up_command is not None:
                 self.pen_up_line = self.pen.up_command
@@ -394,8 +468,9 @@ class _Reader:
             header_relative=self.header_relative,
             footer_relative=self.footer_relative,
             pen_up=self.pen_up_line,
+            boundaries=tuple(self.boundaries),
         )
-        return Drawing(tuple(self.paths)), program
+        return Drawing(tuple(self.paths), (0.0, 0.0), tuple(self.group_sizes), tuple(self.group_names)), program
 
 
 def read_gcode_lines(
@@ -410,6 +485,10 @@ def read_gcode_lines(
 
 def _rotate(stroke: Stroke, path: np.ndarray, vertex: int) -> Stroke:
     """The closed ``stroke`` started at polyline ``vertex`` of its flattened ``path`` (an arc is split there)."""
+    if stroke.start_after:
+        last = stroke.moves[-1]
+        closing = replace(last, after=(*last.after, *stroke.start_after))
+        stroke = replace(stroke, moves=(*stroke.moves[:-1], closing), start_after=())
     bounds = np.cumsum([0] + [move.points for move in stroke.moves])
     j = int(np.searchsorted(bounds, vertex, side="right")) - 1
     if bounds[j] == vertex:
@@ -420,7 +499,7 @@ def _rotate(stroke: Stroke, path: np.ndarray, vertex: int) -> Stroke:
     move = stroke.moves[j]
     point = (float(path[vertex][0]), float(path[vertex][1]))
     first = Move(move.motion, point, move.z, move.feed, move.center, None, vertex - int(bounds[j]))
-    second = Move(move.motion, move.end, move.z, move.feed, move.center, None, int(bounds[j + 1]) - vertex)
+    second = Move(move.motion, move.end, move.z, move.feed, move.center, None, int(bounds[j + 1]) - vertex, move.after)
     moves = (second, *stroke.moves[j + 1 :], *stroke.moves[:j], first)
     return Stroke(point, move.z, moves, stroke.pen_down)
 
@@ -438,10 +517,34 @@ def _reverse(stroke: Stroke) -> Stroke:
             move.center,
             move.radius,
             move.points,
+            stroke.moves[k - 1].after if k else stroke.start_after,
         )
         for k, move in reversed(list(enumerate(stroke.moves)))
     )
-    return Stroke(vertices[-1], heights[-1], moves, stroke.pen_down)
+    start_after = stroke.moves[-1].after if stroke.moves else stroke.start_after
+    return Stroke(vertices[-1], heights[-1], moves, stroke.pen_down, start_after)
+
+
+def join_strokes(parts: list[tuple[Stroke, bool]]) -> Stroke:
+    """One stroke drawing ``parts`` (each reversed if asked) one after the other, the pen down throughout.
+
+    Where one part ends away from the next one's start, a straight move at the drawing feed joins them.
+    """
+    strokes = [_reverse(stroke) if flipped else stroke for stroke, flipped in parts]
+    first = strokes[0]
+    moves = list(first.moves)
+    for stroke in strokes[1:]:
+        here = moves[-1].end if moves else first.start
+        z = moves[-1].z if moves else first.start_z
+        feed = next((m.feed for m in reversed(moves) if m.feed is not None), None)
+        if math.hypot(stroke.start[0] - here[0], stroke.start[1] - here[1]) > 1e-6:
+            moves.append(Move(1, stroke.start, z, feed, after=stroke.start_after))
+        elif stroke.start_after and moves:
+            moves[-1] = replace(moves[-1], after=(*moves[-1].after, *stroke.start_after))
+        elif stroke.start_after:
+            first = replace(first, start_after=(*first.start_after, *stroke.start_after))
+        moves += stroke.moves
+    return Stroke(first.start, first.start_z, tuple(moves), first.pen_down, first.start_after)
 
 
 def _stroke_lines(stroke: Stroke, scale: float) -> list[str]:
@@ -465,6 +568,7 @@ def _stroke_lines(stroke: Stroke, scale: float) -> list[str]:
             words.append(f"F{_fmt(move.feed)}")
             feed = move.feed
         lines.append(" ".join(words))
+        lines.extend(move.after)
         x, y, z = ex, ey, move.z
     return lines
 
@@ -474,11 +578,15 @@ def gcode_program_lines(
 ) -> list[str]:
     """The lines of ``program`` with its strokes drawn in ``order`` (see the module docstring for what is kept)."""
     order.check(drawing)
+    if not keeps_groups(drawing, order):
+        raise ValueError("the order mixes groups of strokes; order each group on its own")
     scale = MM_PER_INCH if program.units == "inch" else 1.0
     lines = list(program.header)
     if program.header_relative:
         lines.append("G90 (absolute coordinates for the re-ordered strokes)")
     up = pen_up if pen_up is not None else program.pen_up
+    group_of = drawing.group_of
+    group = 0
     for segment in order.sequence:
         stroke = program.strokes[segment]
         if order.entry_vertex[segment]:
@@ -487,8 +595,15 @@ def gcode_program_lines(
             stroke = _reverse(stroke)
         x, y = stroke.start
         lines.append(up)
+        if group_of[segment] != group:
+            group = int(group_of[segment])
+            boundary = program.boundaries[group - 1]
+            lines.extend(boundary.lines)
+            if boundary.relative:
+                lines.append("G90 (absolute coordinates for the re-ordered strokes)")
         lines.append(f"G0 X{_fmt(x / scale)} Y{_fmt(y / scale)}")
         lines.extend([pen_down] if pen_down is not None else stroke.pen_down)
+        lines.extend(stroke.start_after)
         lines.extend(_stroke_lines(stroke, scale))
     lines.append(up)
     if program.footer_relative:
@@ -501,11 +616,19 @@ def svg_program_lines(
     drawing: Drawing, order: Order, *, name: str, pen_up: str, pen_down: str, feed_mm_min: float, home: bool
 ) -> list[str]:
     """A complete absolute-millimetre program drawing the polylines of ``drawing`` in ``order``."""
+    if not keeps_groups(drawing, order):
+        raise ValueError("the order mixes groups of strokes; order each group on its own")
     lines = [f"(Batik Studio: {len(drawing)} strokes of {name})", "G21", "G90", "G17"]
     travel = [pen_up]
+    group_of = drawing.group_of
+    group = -1
     for segment in order.sequence:
         path = oriented_path(drawing, order, int(segment))
         lines += travel
+        named = len(drawing.group_sizes) > 1 or drawing.group_names[0] != "group 1"
+        if named and group_of[segment] != group:
+            group = int(group_of[segment])
+            lines.append(f"(layer: {_comment_text(drawing.group_names[group])})")
         lines.append(f"G0 X{_fmt(path[0][0])} Y{_fmt(path[0][1])}")
         lines.append(pen_down)
         if len(path) > 1:

@@ -3,9 +3,15 @@
 Every shape element (path, polyline, polygon, line, rect, circle, ellipse) is read with its transforms, the
 viewBox and the document's units (mm, cm, in, px at 96 per inch) applied by svgelements. Curves are flattened so
 that no point of the polyline is further than the tolerance from the curve. Each subpath (a ``M`` inside a path
-starts a new one) is one segment. Coordinates stay in the SVG's own orientation, x to the right and y downwards,
-with the SVG origin (the top-left corner) as the machine origin: the drawing is not mirrored, so on a machine
-whose y axis points away from the operator it appears upside down unless the SVG was made that way.
+starts a new one) is one segment. Each layer (``inkscape:groupmode="layer"``) or other top-level group is a group
+of the drawing, in document order; shapes outside any group form groups of their own where they stand.
+
+By default y is turned to point up with the origin at the page's lower-left corner (``y = page height - y_svg``),
+so the drawing on a y-up machine (Mach3, LinuxCNC, grbl) looks as it does on screen; ``y_down`` keeps the SVG's
+own coordinates (y downwards from the top-left corner) for top-left-origin plotters.
+
+:func:`svg_text` writes strokes back as an SVG in millimetres: one ``<path>`` per stroke in drawing order, each
+group an Inkscape layer, placed so that this reader (and vpype or Inkscape) gives the same coordinates back.
 """
 
 from __future__ import annotations
@@ -13,13 +19,16 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import numpy as np
 import svgelements as se
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import MAX_COORDINATE_MM
-from batik_studio.toolpath.model import Drawing
+from batik_studio.toolpath.model import Drawing, Order, keeps_groups, oriented_path
+
+_INKSCAPE = "{http://www.inkscape.org/namespaces/inkscape}"
 
 #: svgelements' pixels per inch (CSS: 96), used to turn its pixel coordinates back into millimetres.
 PX_PER_INCH = 96.0
@@ -92,8 +101,63 @@ def _subpaths(path: se.Path, tolerance_px: float) -> list[np.ndarray]:
     return polylines
 
 
-def read_svg(source: Path, *, tolerance_mm: float) -> Drawing:
-    """Polylines of every shape in the SVG file ``source``, in millimetres; :class:`DrawingError` on bad input."""
+def _shape_polylines(source: Path, element: se.Shape, index: int, tolerance_px: float) -> list[np.ndarray]:
+    """The polylines (mm, SVG orientation) of one visible shape; none for text and hidden shapes."""
+    if not isinstance(element, se.Shape) or isinstance(element, se.Text):
+        return []
+    if element.values.get("visibility") == "hidden" or element.values.get("display") == "none":
+        return []
+    path = element if isinstance(element, se.Path) else se.Path(element)
+    try:
+        polylines = _subpaths(path, tolerance_px)
+    except (ValueError, TypeError, ZeroDivisionError) as error:
+        raise DrawingError(
+            f"{source}: element {_element_name(element, index)}: cannot read its geometry ({error})"
+        ) from None
+    found = []
+    for polyline in polylines:
+        polyline = polyline * MM_PER_PX
+        if not np.isfinite(polyline).all():
+            raise DrawingError(f"{source}: element {_element_name(element, index)}: coordinates are not numbers")
+        if np.abs(polyline).max() > MAX_COORDINATE_MM:
+            raise DrawingError(
+                f"{source}: element {_element_name(element, index)}: coordinates beyond "
+                f"{MAX_COORDINATE_MM:g} mm are absurd"
+            )
+        found.append(polyline)
+    return found
+
+
+def _group_name(group: se.Group, number: int) -> str:
+    values = group.values
+    return str(values.get(f"{_INKSCAPE}label") or values.get("id") or f"group {number}")
+
+
+def _page_height_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
+    """The page height (mm) for turning y up: the SVG's height, else its viewBox's, else the drawing's extent."""
+    height = svg.height if isinstance(svg.height, (int, float)) else None
+    if height is not None and height > 0 and math.isfinite(height):
+        return float(height) * MM_PER_PX
+    if svg.viewbox is not None and svg.viewbox.height:
+        return float(svg.viewbox.height) * MM_PER_PX
+    return float(max(path[:, 1].max() for path in paths))
+
+
+def _page_width_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
+    width = svg.width if isinstance(svg.width, (int, float)) else None
+    if width is not None and width > 0 and math.isfinite(width):
+        return float(width) * MM_PER_PX
+    if svg.viewbox is not None and svg.viewbox.width:
+        return float(svg.viewbox.width) * MM_PER_PX
+    return float(max(path[:, 0].max() for path in paths))
+
+
+def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tuple[Drawing, tuple[float, float]]:
+    """Polylines of every shape in the SVG file ``source``, in millimetres, grouped by layer, and the page size.
+
+    :class:`DrawingError` on bad input. With ``y_down`` the SVG's coordinates are kept as they are; by default y
+    points up from the page's lower-left corner. The page is (width, height) in mm.
+    """
     try:
         svg = se.SVG.parse(str(source), ppi=PX_PER_INCH)
     except ElementTree.ParseError as error:
@@ -104,32 +168,93 @@ def read_svg(source: Path, *, tolerance_mm: float) -> Drawing:
     if not isinstance(svg, se.SVG):
         raise DrawingError(f"{source}: not an SVG file (no <svg> root element)")
     tolerance_px = tolerance_mm / MM_PER_PX
-    paths: list[np.ndarray] = []
-    for index, element in enumerate(svg.elements()):
-        if not isinstance(element, se.Shape) or isinstance(element, se.Text):
+    groups: list[tuple[str, list[np.ndarray]]] = []
+    index = 0
+    for child in svg:
+        if isinstance(child, se.Group):
+            found = []
+            for element in child.select():
+                found += _shape_polylines(source, element, index, tolerance_px)
+                index += 1
+            if found:
+                groups.append((_group_name(child, len(groups) + 1), found))
             continue
-        if element.values.get("visibility") == "hidden" or element.values.get("display") == "none":
+        found = []
+        for element in child.select() if isinstance(child, se.Use) else [child]:
+            found += _shape_polylines(source, element, index, tolerance_px)
+            index += 1
+        if not found:
             continue
-        path = element if isinstance(element, se.Path) else se.Path(element)
-        try:
-            polylines = _subpaths(path, tolerance_px)
-        except (ValueError, TypeError, ZeroDivisionError) as error:
-            raise DrawingError(
-                f"{source}: element {_element_name(element, index)}: cannot read its geometry ({error})"
-            ) from None
-        for polyline in polylines:
-            polyline = polyline * MM_PER_PX
-            if not np.isfinite(polyline).all():
-                raise DrawingError(f"{source}: element {_element_name(element, index)}: coordinates are not numbers")
-            if np.abs(polyline).max() > MAX_COORDINATE_MM:
-                raise DrawingError(
-                    f"{source}: element {_element_name(element, index)}: coordinates beyond "
-                    f"{MAX_COORDINATE_MM:g} mm are absurd"
-                )
-            paths.append(polyline)
+        if groups and groups[-1][0] == "":
+            groups[-1][1].extend(found)
+        else:
+            groups.append(("", found))
+    paths = [path for _, group in groups for path in group]
     if not paths:
         raise DrawingError(f"{source}: empty drawing: the SVG holds no path, line or shape to draw")
-    return Drawing(tuple(paths))
+    height = _page_height_mm(svg, paths)
+    if not y_down:
+        paths = [np.column_stack([path[:, 0], height - path[:, 1]]) for path in paths]
+    names = tuple(name or f"group {g + 1}" for g, (name, _) in enumerate(groups))
+    drawing = Drawing(tuple(paths), (0.0, 0.0), tuple(len(group) for _, group in groups), names)
+    return drawing, (_page_width_mm(svg, paths), height)
 
 
-__all__ = ["MM_PER_PX", "PX_PER_INCH", "read_svg"]
+def _fmt(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def svg_text(
+    drawing: Drawing,
+    order: Order,
+    *,
+    y_down: bool = False,
+    title: str = "",
+    page_mm: tuple[float, float] | None = None,
+) -> str:
+    """An SVG (mm) drawing the strokes of ``drawing`` in ``order``: one ``<path>`` each, a layer per group.
+
+    The page is ``page_mm`` (the input's page), grown to hold the drawing from ``0, 0`` if it does not.
+    Without ``y_down`` the y axis is turned back to SVG's (downwards from the top) about the page height, so that
+    :func:`read_svg` reads the same points.
+    """
+    order.check(drawing)
+    if not keeps_groups(drawing, order):
+        raise ValueError("the order mixes groups of strokes; order each group on its own")
+    every = np.concatenate(drawing.paths) if len(drawing) else np.zeros((1, 2))
+    page_w, page_h = page_mm or (1.0, 1.0)
+    width = float(_fmt(max(float(every[:, 0].max()), page_w, 1e-3)))
+    height = float(_fmt(max(float(every[:, 1].max()), page_h, 1e-3)))
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape"',
+        f'     width="{_fmt(width)}mm" height="{_fmt(height)}mm" viewBox="0 0 {_fmt(width)} {_fmt(height)}">',
+    ]
+    if title:
+        lines.append(f"  <title>{title.replace('&', '&amp;').replace('<', '&lt;')}</title>")
+    group_of = drawing.group_of
+    group = -1
+    for segment in order.sequence:
+        if group_of[segment] != group:
+            if group >= 0:
+                lines.append("  </g>")
+            group = int(group_of[segment])
+            label = quoteattr(drawing.group_names[group])
+            lines.append(
+                f'  <g inkscape:groupmode="layer" id="layer{group + 1}" inkscape:label={label} '
+                'fill="none" stroke="black" stroke-width="0.3">'
+            )
+        path = oriented_path(drawing, order, int(segment))
+        ys = path[:, 1] if y_down else height - path[:, 1]
+        points = [f"{_fmt(x)},{_fmt(y)}" for x, y in zip(path[:, 0], ys, strict=True)]
+        if len(points) == 1:
+            points.append(points[0])
+        lines.append(f'    <path d="M {points[0]} L {" ".join(points[1:])}"/>')
+    if group >= 0:
+        lines.append("  </g>")
+    lines.append("</svg>")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["MM_PER_PX", "PX_PER_INCH", "read_svg", "svg_text"]

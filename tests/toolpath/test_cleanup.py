@@ -1,0 +1,61 @@
+"""Joining touching strokes and dropping retraced ones, group by group."""
+
+import numpy as np
+import pytest
+
+from batik_studio.toolpath.cleanup import check_strokes, merge_chains, retraced, touching_strokes
+from batik_studio.toolpath.model import Drawing
+
+
+def line(*points):
+    return np.array(points, dtype=float)
+
+
+def test_retraced_copies_either_direction_and_partial_overlap():
+    """A copy, a reversed copy and a piece lying on a longer stroke are dropped; the first drawn stays."""
+    outline = line((0, 0), (10, 0), (10, 10))
+    drawing = Drawing((outline, outline[::-1] + 0.01, line((2, 0), (6, 0)), line((0, 5), (5, 5)), outline.copy()))
+    assert retraced(drawing, 0.05) == [1, 2, 4]
+    checks = check_strokes(drawing, 0.05)
+    assert checks.retraced_strokes == 3
+    assert checks.retraced_mm == pytest.approx(20 + 4 + 20, abs=0.1)
+
+
+def test_retraced_needs_every_point_covered():
+    """A stroke that only crosses or runs beside another farther than the tolerance is kept."""
+    drawing = Drawing((line((0, 0), (10, 0)), line((5, -5), (5, 5)), line((0, 0.2), (10, 0.2))))
+    assert retraced(drawing, 0.05) == []
+
+
+def test_retraced_stays_inside_a_group():
+    """The same line in two layers (two cantings) is not a duplicate."""
+    drawing = Drawing((line((0, 0), (10, 0)), line((0, 0), (10, 0))), group_sizes=(1, 1))
+    assert retraced(drawing, 0.05) == []
+
+
+def test_merge_chains_is_a_fewest_trail_cover():
+    """A star of three pieces and a path of two reversed pieces: two chains cover the star, one the path."""
+    pieces = (
+        line((0, 0), (10, 0)),
+        line((0, 0), (0, 10)),
+        line((-10, 0), (0, 0)),
+        line((50, 0), (60, 0)),
+        line((70, 0), (60.01, 0)),
+    )
+    drawing = Drawing(pieces)
+    chains = merge_chains(drawing, 0.05)
+    assert sorted(len(chain) for chain in chains) == [1, 2, 2]
+    assert sorted(s for chain in chains for s, _ in chain) == [0, 1, 2, 3, 4]
+    assert touching_strokes(drawing, 0.05) == 5
+    for chain in chains:
+        for (a, fa), (b, fb) in zip(chain, chain[1:], strict=False):
+            end = drawing.starts[a] if fa else drawing.ends[a]
+            start = drawing.ends[b] if fb else drawing.starts[b]
+            assert np.hypot(*(end - start)) <= 0.05
+
+
+def test_closed_loops_and_groups_are_not_merged():
+    """Loops stay alone, and pieces meeting across groups stay apart."""
+    square = line((0, 0), (1, 0), (1, 1), (0, 0))
+    drawing = Drawing((square, line((0, 0), (5, 5)), line((5, 5), (9, 9))), group_sizes=(2, 1))
+    assert merge_chains(drawing, 0.05) == [[(0, False)], [(1, False)], [(2, False)]]
