@@ -21,6 +21,30 @@ def test_retraced_copies_either_direction_and_partial_overlap():
     assert checks.retraced_mm == pytest.approx(20 + 4 + 20, abs=0.1)
 
 
+def test_retraced_finds_every_copy_among_many_strokes():
+    """Among 300 random curves, each of 40 jittered, reversed or partial copies costs exactly one of its pair."""
+    rng = np.random.default_rng(3)
+    originals = []
+    for _ in range(300):
+        start = rng.uniform(0, 400, 2)
+        steps = rng.normal(0, 3, (int(rng.integers(2, 40)), 2))
+        originals.append(np.vstack([start, start + np.cumsum(steps, axis=0)]))
+    copies, pairs = [], []
+    for k in rng.choice(len(originals), 40, replace=False):
+        pairs.append({int(k), len(originals) + len(copies)})
+        path = originals[k]
+        kind = len(copies) % 3
+        if kind == 0:
+            copies.append(path + rng.uniform(-0.01, 0.01, path.shape))
+        elif kind == 1:
+            copies.append(path[::-1].copy())
+        else:
+            copies.append(path[len(path) // 4 : len(path) // 4 + 2].copy())
+    dropped = set(retraced(Drawing(tuple(originals + copies)), 0.05))
+    assert len(dropped) == 40
+    assert all(len(pair & dropped) == 1 for pair in pairs)
+
+
 def test_retraced_needs_every_point_covered():
     """A stroke that only crosses or runs beside another farther than the tolerance is kept."""
     drawing = Drawing((line((0, 0), (10, 0)), line((5, -5), (5, 5)), line((0, 0.2), (10, 0.2))))

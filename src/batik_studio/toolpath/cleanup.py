@@ -25,6 +25,10 @@ CHECK_TOLERANCE_MM = 0.05
 
 #: Neighbours asked of the k-d tree per sample before falling back to a ball query.
 _NEIGHBOURS = 16
+#: Sample spacing (mm) of the coarse pass that finds the strokes that could retrace another.
+_PIECE_MM = 1.0
+#: Vertices of each stroke probed by the coarse pass (evenly spread, ends included).
+_PROBES = 17
 
 
 @dataclass(frozen=True)
@@ -55,23 +59,54 @@ def _samples(paths: list[np.ndarray], spacing_mm: float) -> tuple[np.ndarray, np
     return np.concatenate(points), np.concatenate(owners)
 
 
+def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
+    """Which paths could retrace another: every probed vertex lies near another path (a necessary condition).
+
+    Each path's line is sampled every ``_PIECE_MM``, so a point within ``tolerance_mm`` of a line lies within
+    ``tolerance_mm + _PIECE_MM / 2`` of one of its samples; up to ``_PROBES`` vertices of each path are probed. A
+    probe whose ``_NEIGHBOURS`` nearest samples are all that close is counted as covered, so the answer may hold
+    paths that do not retrace but never misses one that does. Cheap even for 100,000 strokes.
+    """
+    points, owners = _samples(paths, _PIECE_MM)
+    radius = tolerance_mm + _PIECE_MM / 2
+    probe_index = [np.unique(np.linspace(0, len(path) - 1, min(len(path), _PROBES)).astype(np.int64)) for path in paths]
+    probes = np.concatenate([path[index] for path, index in zip(paths, probe_index, strict=True)])
+    probe_owner = np.repeat(np.arange(len(paths)), [len(index) for index in probe_index])
+    k = min(_NEIGHBOURS, len(points))
+    distances, found = cKDTree(points).query(probes, k=k, distance_upper_bound=radius)
+    distances, found = distances.reshape(len(probes), k), found.reshape(len(probes), k)
+    hit = np.isfinite(distances)
+    who = owners[np.where(hit, found, 0)]
+    near_other = (hit & (who != probe_owner[:, None])).any(axis=1) | hit.all(axis=1)
+    uncovered = np.bincount(probe_owner[~near_other], minlength=len(paths))
+    return uncovered == 0
+
+
 def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
     """Strokes that retrace another within ``tolerance_mm`` (shortest first, later ones first among equals).
 
     A stroke retraces when every point along it (sampled every half tolerance) lies within the tolerance of a
-    sampled point of another stroke of its group that is itself kept. Of two copies the first drawn is kept.
+    sampled point of another stroke of its group that is itself kept. Of two copies the first drawn is kept. Only
+    the strokes :func:`_candidates` keeps, and the strokes near them, are sampled that finely.
     """
     dropped: list[int] = []
     for span in drawing.group_ranges():
-        paths = list(drawing.paths[span.start : span.stop])
-        if len(paths) < 2:
+        all_paths = list(drawing.paths[span.start : span.stop])
+        if len(all_paths) < 2:
             continue
+        candidate = _candidates(all_paths, tolerance_mm)
+        if not candidate.any():
+            continue
+        involved = _near(all_paths, candidate, tolerance_mm)
+        paths = [all_paths[j] for j in involved]
         points, owners = _samples(paths, tolerance_mm / 2)
         tree = cKDTree(points)
         alive = np.ones(len(paths), dtype=bool)
-        lengths = drawing.lengths_mm[span.start : span.stop]
+        lengths = drawing.lengths_mm[span.start : span.stop][involved]
         first = np.searchsorted(owners, np.arange(len(paths) + 1))
-        for i in np.lexsort((-np.arange(len(paths)), lengths)):
+        for i in np.lexsort((-involved, lengths)):
+            if not candidate[involved[i]]:
+                continue
             mine = points[first[i] : first[i + 1]]
             k = min(_NEIGHBOURS, len(points))
             distances, found = tree.query(mine, k=k, distance_upper_bound=tolerance_mm)
@@ -87,8 +122,19 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
                     break
             if covered.all():
                 alive[i] = False
-                dropped.append(span.start + int(i))
+                dropped.append(span.start + int(involved[i]))
     return sorted(dropped)
+
+
+def _near(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -> np.ndarray:
+    """Indices (ascending) of the candidate paths and of every path passing within reach of one of them."""
+    points, owners = _samples(paths, _PIECE_MM)
+    mine = candidate[owners]
+    reach = tolerance_mm + _PIECE_MM
+    near = cKDTree(points[~mine]).query_ball_point(points[mine], reach, return_sorted=False)
+    others = owners[~mine]
+    touched = np.concatenate([others[np.asarray(found, dtype=np.int64)] for found in near] or [np.zeros(0, int)])
+    return np.union1d(np.flatnonzero(candidate), touched).astype(np.int64)
 
 
 def touching_strokes(drawing: Drawing, tolerance_mm: float) -> int:
