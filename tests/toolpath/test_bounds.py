@@ -11,7 +11,7 @@ from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from batik_studio.toolpath.solvers.local_search import best_entries
-from tests.toolpath.solvers.test_contract import random_drawing
+from tests.helpers import random_drawing
 
 
 def exact_optimum(drawing: Drawing, *, return_to_origin: bool, reloop: bool) -> float:

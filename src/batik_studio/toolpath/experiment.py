@@ -12,7 +12,6 @@ local process pool, or as Ray tasks; :func:`write_report` writes ``report.md``, 
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -34,6 +33,7 @@ from batik_studio.errors import InputError
 from batik_studio.toolpath.model import Drawing, measure
 from batik_studio.toolpath.solvers import SOLVERS, optimize
 from batik_studio.toolpath.solvers.base import SolveOptions
+from batik_studio.toolpath.solvers.params import parameter_names
 
 #: Called with (runs done, runs in all) as replications finish.
 RunProgress = Callable[[int, int], None]
@@ -107,8 +107,8 @@ class RunRecord:
 
 
 def accepted(method: str) -> set[str]:
-    """The parameter names the solver of ``method`` takes."""
-    return set(inspect.signature(SOLVERS[method]).parameters)
+    """The parameter names the solver of ``method`` takes (from its parameter dataclass)."""
+    return set(parameter_names(method))
 
 
 def method_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +146,12 @@ def run_one(drawing: Drawing, spec: RunSpec, settings: ExperimentSettings) -> Ru
     )
     result = optimize(drawing, spec.method, options, **params)
     details = dict(result.details)
-    curve = details.pop("curve", None)
+    curve = details.pop("curve", None) or None
     if curve is None:
         curve = {"seconds": [result.seconds], "travel_mm": [result.after.travel_mm]}
+    elif result.winner != "search" or params.get("keep_input", True):
+        # The orders optimize compares with (the input's and greedy's) are complete routes from the start.
+        curve = {"seconds": curve["seconds"], "travel_mm": np.minimum(curve["travel_mm"], result.after.travel_mm)}
     phases = details.pop("phases_s", None) or {spec.method: result.seconds}
     return RunRecord(
         method=spec.method,

@@ -3,7 +3,7 @@ import pytest
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import read_drawing
-from tests.toolpath.shared import require_shared
+from tests.helpers import require_shared
 
 
 def write_svg(tmp_path, body: str, head: str = 'width="100mm" height="100mm" viewBox="0 0 100 100"'):
