@@ -197,6 +197,8 @@ class BestSolver:
         # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and gives
         # the same order every run; without the matrix, the kicks use all the time left.
         kicks = self.kicks_per_node * len(graph) if matrix else None
+        # The stall rule serves the search that has no kick budget (the one that would otherwise run to the cap).
+        stall_kicks = None if matrix else stall_kicks
         tour = perturb_and_improve(
             graph,
             tour,

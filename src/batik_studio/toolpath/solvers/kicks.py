@@ -174,7 +174,9 @@ def perturb_and_improve(
                 window=window,
             )
 
-        stall_rounds = None if stall_kicks is None else max(3, stall_kicks // max(1, size))
+        # A round gives each stretch about 0.1 s; a stall of k kicks per node is counted as 3k rounds in a row
+        # that shortened no stretch (a few seconds of nothing gained on the whole tour).
+        stall_rounds = None if stall_kicks is None else 3 * max(1, stall_kicks // size)
         return split_search(
             graph,
             tour,
