@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing
@@ -508,6 +507,9 @@ def _slots(graph: SegmentGraph) -> np.ndarray:
 
 
 def _dense_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray) -> float:
+    # Imported here: scipy.optimize takes a third of a second to load, and large drawings never need it.
+    from scipy.optimize import linear_sum_assignment
+
     counts = _slots(graph)
     node = np.repeat(np.arange(len(graph)), counts)
     points = centres[node]
