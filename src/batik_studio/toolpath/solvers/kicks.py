@@ -174,9 +174,9 @@ def perturb_and_improve(
                 window=window,
             )
 
-        # A round gives each stretch about 0.1 s; a stall of k kicks per node is counted as 3k rounds in a row
-        # that shortened no stretch (a few seconds of nothing gained on the whole tour).
-        stall_rounds = None if stall_kicks is None else 3 * max(1, stall_kicks // size)
+        # A round gives each stretch about 0.1 s of the clock, fewer kicks on a busy machine: a stall of k kicks
+        # per node is counted as 10k rounds in a row that shortened no stretch (10 s for the default k = 10).
+        stall_rounds = None if stall_kicks is None else 10 * max(1, stall_kicks // size)
         return split_search(
             graph,
             tour,
