@@ -1,6 +1,8 @@
 """Nearest-neighbour ordering: from the origin, always draw the closest undrawn segment next, from its nearer end.
 
-Candidate entry points (both ends of every segment, and with ``reloop`` every vertex of a closed loop) sit in a
+Without ``reloop`` this is the compiled nearest-neighbour tour on the segment-end graph
+(:func:`~.construction.greedy_tour`, a uniform grid, milliseconds for 10,000 segments). With ``reloop``, candidate
+entry points (both ends of every segment, and with ``reloop`` every vertex of a closed loop) sit in a
 k-d tree. Each step asks the tree for the ``k`` nearest candidates and takes the first whose segment is not drawn
 yet, doubling ``k`` when all of them are; the tree is rebuilt over the remaining candidates whenever half of it
 is spent, so 100,000 segments take seconds.
@@ -14,7 +16,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing, Order
+from batik_studio.toolpath.segment_graph import build_graph, order_from_tour
 from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
+from batik_studio.toolpath.solvers.construction import greedy_tour
 from batik_studio.toolpath.solvers.params import GreedyParams
 
 
@@ -55,6 +59,13 @@ class GreedySolver:
         if n == 0:
             self.details_ = SolverDetails(phases_s={"greedy": 0.0}, search_travel_mm=0.0)
             return Order.identity(0)
+        if not options.reloop:
+            graph = build_graph(drawing, return_to_origin=options.return_to_origin)
+            order = order_from_tour(graph, greedy_tour(graph))
+            self.details_ = SolverDetails(phases_s={"greedy": time.perf_counter() - started})
+            if progress is not None:
+                progress(1.0)
+            return order
         points, owners, vertices = _candidates(drawing, options.reloop)
         sequence = np.empty(n, np.int64)
         flipped = np.zeros(n, bool)

@@ -50,7 +50,7 @@ def _one_of(name: str, value: object, allowed: tuple[str, ...]) -> None:
 class GreedyParams:
     """Nearest neighbour: how many nearest candidates each step asks the k-d tree for first."""
 
-    first_k: int = field(default=8, metadata=_help("Nearest candidates asked for first at each step"))
+    first_k: int = field(default=8, metadata=_help("With re-looping: nearest candidates asked for first at each step"))
 
     def __post_init__(self) -> None:
         _whole("first k", self.first_k, 1)
