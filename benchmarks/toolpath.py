@@ -232,8 +232,11 @@ def end_to_end(svg: Path, work: Path, timeout_s: float) -> dict:
     fixed_s = batik(0.1) - 0.1
     limit = max(0.1, vpype_s - fixed_s)
     wall_s = batik(limit)
-    if abs(wall_s - vpype_s) > 0.05 * vpype_s and limit - (wall_s - vpype_s) > 0.1:
-        limit -= wall_s - vpype_s
+    # A busy machine makes single runs noisy: up to three corrections towards vpype's wall time.
+    for _ in range(3):
+        if abs(wall_s - vpype_s) <= 0.05 * vpype_s or (limit <= 0.1 and wall_s > vpype_s):
+            break
+        limit = max(0.1, limit + (vpype_s - wall_s))
         wall_s = batik(limit)
     figures = json.loads(report.read_text())
     return {
