@@ -17,10 +17,6 @@ from batik_studio.toolpath.model import Drawing, Metrics, Order
 Progress = Callable[[float], None]
 
 
-def ignore_progress(done: float) -> None:
-    """The progress callback of a caller that shows none."""
-
-
 @dataclass(frozen=True)
 class SolveOptions:
     """What every solver must respect: where the job ends, whether loops may be re-entered, limits, seed.
@@ -118,4 +114,4 @@ class OptimizeResult:
         return 100.0 * (self.after.travel_mm - self.lower_bound_mm) / self.lower_bound_mm
 
 
-__all__ = ["OptimizeResult", "Progress", "SolveOptions", "Solver", "SolverDetails", "ignore_progress", "plain"]
+__all__ = ["OptimizeResult", "Progress", "SolveOptions", "Solver", "SolverDetails", "plain"]
