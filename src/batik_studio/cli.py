@@ -414,7 +414,7 @@ def _solver_params(methods: list[str], given: dict[str, object]) -> dict[str, ob
             users = ", ".join(m for m in METHODS if name in parameter_names(m))
             flag = "--" + name.replace("_", "-")
             if not users:
-                raise BatikError(f"{flag}: no method takes a parameter {name!r}")
+                raise BatikError(f"no method takes a parameter {name!r}")
             raise BatikError(f"{flag} applies to {users} only, not to {', '.join(methods)}")
     return dict(given)
 
