@@ -64,7 +64,9 @@ def test_experiment_rejects_an_unknown_method(tmp_path):
 def test_threads_reach_best_and_are_refused_elsewhere(tmp_path, monkeypatch):
     """--threads sets best's thread count; with a method that has no threads it is an error naming both."""
     from batik_studio.toolpath.solvers import best
+    from batik_studio.toolpath.solvers.run import load_compiled_code
 
+    load_compiled_code("best")  # the one-time warm-up solve, so the spy sees only the run itself
     seen = []
     solve = best.BestSolver.solve
 
