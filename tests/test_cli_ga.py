@@ -1,9 +1,14 @@
 import json
+import os
+import subprocess
+import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from batik_studio.cli import app
-from tests.toolpath.shared import REPO
+from batik_studio.toolpath.solvers.params import METHODS
+from tests.helpers import REPO
 
 EXAMPLE = REPO / "src" / "batik_studio" / "toolpath" / "examples" / "megamendung_tile.svg"
 runner = CliRunner()
@@ -59,7 +64,9 @@ def test_experiment_rejects_an_unknown_method(tmp_path):
 def test_threads_reach_best_and_are_refused_elsewhere(tmp_path, monkeypatch):
     """--threads sets best's thread count; with a method that has no threads it is an error naming both."""
     from batik_studio.toolpath.solvers import best
+    from batik_studio.toolpath.solvers.run import load_compiled_code
 
+    load_compiled_code("best")  # the one-time warm-up solve, so the spy sees only the run itself
     seen = []
     solve = best.BestSolver.solve
 
@@ -75,3 +82,50 @@ def test_threads_reach_best_and_are_refused_elsewhere(tmp_path, monkeypatch):
     result = runner.invoke(app, [*args, "-m", "greedy"])
     assert result.exit_code == 1
     assert "--threads applies to best only, not to greedy" in result.output
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_report_and_plot_for_every_method(tmp_path, method):
+    """--report writes JSON and --plot a PNG for every registered method (the GA details used to break JSON)."""
+    out, report, plot = tmp_path / "tile.gcode", tmp_path / "r.json", tmp_path / "r.png"
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(out), "-m", method, "--report", str(report)]
+    args += ["--plot", str(plot), "--time-limit", "1", "--bound-time-limit", "1"]
+    args += {"msga": ["--iterations", "30"], "kmeans-msga": ["--clusters", "3", "--intra-iterations", "20"]}.get(
+        method, []
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    figures = json.loads(report.read_text())
+    assert figures["method"] == method
+    assert figures["details"]["winner"] in {"search", "input", "greedy"}
+    assert figures["travel_after_mm"] <= figures["travel_before_mm"] + 1e-9
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_param_and_config_reach_the_solver(tmp_path):
+    """--config file.toml and --param name=value set method parameters; a named option wins over both."""
+    config = tmp_path / "ga.toml"
+    config.write_text("population = 12\niterations = 40\n")
+    report = tmp_path / "r.json"
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "-m", "msga", "--report"]
+    args += [str(report), "--config", str(config), "--param", "iterations=30", "--no-keep-input"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    details = json.loads(report.read_text())["details"]
+    assert details["iterations"] == 30 and details["winner"] == "search"
+
+
+def test_bad_param_is_one_line(tmp_path):
+    """A --param that is not name=value is refused in one line."""
+    args = ["toolpath", "optimize", str(EXAMPLE), "-o", str(tmp_path / "x.gcode"), "--param", "population"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    assert "expected name=value, got 'population'" in result.output
+
+
+def test_cli_starts_without_numba():
+    """Building the command line (as --help and --version do) imports neither numba, SciPy nor numpy."""
+    code = "import sys, batik_studio.cli; print(sorted(m for m in ('numba', 'scipy', 'numpy') if m in sys.modules))"
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]"

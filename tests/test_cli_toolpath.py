@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 from batik_studio.cli import app
 from batik_studio.toolpath.io import read_drawing
 from batik_studio.toolpath.model import Order, travel_mm
-from tests.toolpath.shared import DATA, REPO
+from tests.helpers import DATA, REPO
 
 EXAMPLE = REPO / "src" / "batik_studio" / "toolpath" / "examples" / "megamendung_tile.svg"
 runner = CliRunner()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
+import functools
+import inspect
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -307,10 +310,10 @@ def _write_text_atomically(path: Path, text: str) -> None:
 
 
 def _method_choices() -> type[enum.Enum]:
-    """The ``--method`` choices: every key of the solver registry."""
-    from batik_studio.toolpath.solvers import SOLVERS
+    """The ``--method`` choices: every method name of the (light) parameter registry."""
+    from batik_studio.toolpath.solvers.params import METHODS
 
-    return enum.Enum("Method", {name: name for name in sorted(SOLVERS)}, type=str)
+    return enum.Enum("Method", {name: name for name in METHODS}, type=str)
 
 
 Method = _method_choices()
@@ -333,119 +336,87 @@ def _read(
     return read_drawing(input_path, pen=pen, tolerance_mm=tolerance_mm)
 
 
-def _paper_default(method: str, name: str) -> object:
-    """A GA parameter's default, read from its solver so the help text cannot disagree with it."""
-    import inspect
-
-    from batik_studio.toolpath.solvers import SOLVERS
-
-    return inspect.signature(SOLVERS[method]).parameters[name].default
+_OPTION_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "int | None": int}
 
 
-_BOTH = "msga and kmeans-msga only"
-_KMEANS = "kmeans-msga only"
+def _method_parameters() -> dict[str, tuple[type, str, object, list[str]]]:
+    """Every method parameter once: its type, help text, default and the methods that take it."""
+    from batik_studio.toolpath.solvers.params import METHOD_PARAMS
+
+    found: dict[str, tuple[type, str, object, list[str]]] = {}
+    for method, params in METHOD_PARAMS.items():
+        for f in dataclasses.fields(params):
+            if f.name in found:
+                found[f.name][3].append(method)
+            else:
+                found[f.name] = (_OPTION_TYPES[str(f.type)], f.metadata["help"], f.default, [method])
+    return found
 
 
-def _ga_option(flag: str, method: str, what: str, scope: str) -> typer.models.OptionInfo:
-    """A method parameter's option, its help quoting the solver's default (the paper's value)."""
-    name = flag.removeprefix("--").replace("-", "_")
-    return typer.Option(flag, help=f"{what} (default {_paper_default(method, name)}; {scope}).")
+def _with_method_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` one option per method parameter, from the parameter dataclasses, plus --param and --config.
 
+    They reach it merged as ``method_values``; later sources win: the TOML file, then ``--param``, then the
+    named options.
+    """
+    parameters = _method_parameters()
+    extra = []
+    for name, (kind, text, default, users) in sorted(parameters.items()):
+        flag = "--" + name.replace("_", "-")
+        declaration = f"{flag}/--no-{flag[2:]}" if kind is bool else flag
+        shown = "the cores available" if default is None else default
+        info = typer.Option(declaration, help=f"{text} (default {shown}; {', '.join(sorted(users))} only).")
+        annotation = Annotated[kind | None, info]
+        extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    param_option = typer.Option("--param", help="A method parameter as name=value (repeatable), e.g. population=20.")
+    config_option = typer.Option("--config", help="TOML file of method parameters (name = value lines).")
+    extra.append(
+        inspect.Parameter(
+            "param", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[list[str] | None, param_option]
+        )
+    )
+    extra.append(
+        inspect.Parameter(
+            "config", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[Path | None, config_option]
+        )
+    )
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for p in signature.parameters.values() if p.name != "method_values"]
 
-Population = Annotated[int | None, _ga_option("--population", "msga", "GA population size", _BOTH)]
-MutationRate = Annotated[
-    float | None, _ga_option("--mutation-rate", "msga", "Share of the population mutated each iteration", _BOTH)
-]
-CrossoverRate = Annotated[
-    float | None, _ga_option("--crossover-rate", "msga", "Share of the population crossed each iteration", _BOTH)
-]
-Iterations = Annotated[int | None, _ga_option("--iterations", "msga", "MS-GA iterations", "msga only")]
-Clusters = Annotated[int | None, _ga_option("--clusters", "kmeans-msga", "K-means clusters", _KMEANS)]
-KmeansIterations = Annotated[
-    int | None, _ga_option("--kmeans-iterations", "kmeans-msga", "K-means iterations", _KMEANS)
-]
-ClusterIterations = Annotated[
-    int | None,
-    _ga_option("--cluster-iterations", "kmeans-msga", "Iterations of the GA over the cluster order", _KMEANS),
-]
-IntraIterations = Annotated[
-    int | None, _ga_option("--intra-iterations", "kmeans-msga", "MS-GA iterations inside each cluster", _KMEANS)
-]
-Scheme = Annotated[
-    str | None,
-    _ga_option(
-        "--scheme",
-        "msga",
-        "What the rates mean: 'counts' (offspring per iteration) or 'probabilities' (per pair, per child)",
-        _BOTH,
-    ),
-]
-Selection = Annotated[
-    str | None,
-    _ga_option("--selection", "msga", "Survivors: 'elitist' (best of parents and offspring) or 'offspring'", _BOTH),
-]
-Initial = Annotated[
-    str | None,
-    _ga_option("--initial", "msga", "Initial population: 'random', or 'file' to include the order as read", _BOTH),
-]
-SegmentPoint = Annotated[
-    str | None,
-    _ga_option(
-        "--segment-point",
-        "kmeans-msga",
-        "What K-means clusters: 'ends' (midpoint of a segment's ends) or 'centroid' (mean of its vertices)",
-        _KMEANS,
-    ),
-]
-KeepInput = Annotated[
-    bool | None,
-    typer.Option(
-        "--keep-input/--no-keep-input",
-        help="Return the order as read when it travels less than the GA's best, so the result is never worse "
-        f"(default on; {_BOTH}). Off: the GA's own result, as the paper reports it.",
-    ),
-]
-Threads = Annotated[
-    int | None,
-    typer.Option(
-        "--threads",
-        min=1,
-        help="Threads for the search of large drawings, 10,000 stroke ends or more (default: the cores available; "
-        "best only).",
-    ),
-]
+    @functools.wraps(command)
+    def wrapper(**arguments: object) -> None:
+        from batik_studio.toolpath.solvers.params import parse_assignments, read_config
 
+        with _user_errors():
+            config, assignments = arguments.pop("config"), arguments.pop("param")
+            values = read_config(config) if config is not None else {}
+            values |= parse_assignments(assignments or [])
+        for name in parameters:
+            given = arguments.pop(name)
+            if given is not None:
+                values[name] = given
+        command(method_values=values, **arguments)
 
-_METHOD_PARAMETERS = (
-    "population",
-    "mutation_rate",
-    "crossover_rate",
-    "iterations",
-    "clusters",
-    "kmeans_iterations",
-    "cluster_iterations",
-    "intra_iterations",
-    "scheme",
-    "selection",
-    "initial",
-    "segment_point",
-    "keep_input",
-    "threads",
-)
+    del wrapper.__wrapped__
+    wrapper.__signature__ = signature.replace(parameters=kept + extra)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in kept + extra}
+    return wrapper
 
 
 def _solver_params(methods: list[str], given: dict[str, object]) -> dict[str, object]:
-    """The method parameters given on the command line; refuse one that none of ``methods`` takes."""
-    from batik_studio.toolpath.experiment import accepted
-    from batik_studio.toolpath.solvers import SOLVERS
+    """The method parameters given; refuse one that none of ``methods`` takes, naming its option."""
+    from batik_studio.toolpath.solvers.params import METHODS, check_method, parameter_names
 
-    params = {name: value for name, value in given.items() if value is not None}
-    for name in params:
-        if not any(name in accepted(method) for method in methods):
-            users = ", ".join(m for m in sorted(SOLVERS) if name in accepted(m))
+    for method in methods:
+        check_method(method)
+    for name in given:
+        if not any(name in parameter_names(method) for method in methods):
+            users = ", ".join(m for m in METHODS if name in parameter_names(m))
             flag = "--" + name.replace("_", "-")
+            if not users:
+                raise BatikError(f"no method takes a parameter {name!r}")
             raise BatikError(f"{flag} applies to {users} only, not to {', '.join(methods)}")
-    return params
+    return dict(given)
 
 
 _ORIGIN_HELP = (
@@ -530,6 +501,7 @@ def toolpath_stats(
 
 
 @toolpath_app.command("optimize")
+@_with_method_options
 def toolpath_optimize(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code, SVG or DXF drawing.")],
     output: Annotated[
@@ -586,23 +558,9 @@ def toolpath_optimize(
     anchor: Anchor = "corner",
     accel_mm_s2: AccelMmS2 = None,
     pen_seconds: PenSeconds = 0.0,
-    population: Population = None,
-    mutation_rate: MutationRate = None,
-    crossover_rate: CrossoverRate = None,
-    iterations: Iterations = None,
-    clusters: Clusters = None,
-    kmeans_iterations: KmeansIterations = None,
-    cluster_iterations: ClusterIterations = None,
-    intra_iterations: IntraIterations = None,
-    scheme: Scheme = None,
-    selection: Selection = None,
-    initial: Initial = None,
-    segment_point: SegmentPoint = None,
-    keep_input: KeepInput = None,
-    threads: Threads = None,
+    method_values: dict[str, object] | None = None,
 ) -> None:
     """Re-order the strokes of INPUT group by group to cut pen-up travel and write them as G-code or SVG."""
-    arguments = locals()
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -613,7 +571,7 @@ def toolpath_optimize(
 
     with _user_errors():
         name = Method(method).value
-        params = _solver_params([name], {key: arguments[key] for key in _METHOD_PARAMETERS})
+        params = _solver_params([name], method_values or {})
         settings = PipelineSettings(
             method=name,
             method_params=params,
@@ -655,6 +613,7 @@ def toolpath_optimize(
 
 
 @toolpath_app.command("experiment")
+@_with_method_options
 def toolpath_experiment(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="G-code or SVG drawing.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for report.md, report.json and the figures.")],
@@ -685,23 +644,9 @@ def toolpath_experiment(
     tolerance_mm: Annotated[
         float, typer.Option("--tolerance-mm", help="Flattening tolerance for arcs and curves (mm).")
     ] = 0.05,
-    population: Population = None,
-    mutation_rate: MutationRate = None,
-    crossover_rate: CrossoverRate = None,
-    iterations: Iterations = None,
-    clusters: Clusters = None,
-    kmeans_iterations: KmeansIterations = None,
-    cluster_iterations: ClusterIterations = None,
-    intra_iterations: IntraIterations = None,
-    scheme: Scheme = None,
-    selection: Selection = None,
-    initial: Initial = None,
-    segment_point: SegmentPoint = None,
-    keep_input: KeepInput = None,
-    threads: Threads = None,
+    method_values: dict[str, object] | None = None,
 ) -> None:
     """Run each method many times on INPUT; write the paper's tables, convergence plots and tests to --out."""
-    arguments = locals()
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -709,9 +654,7 @@ def toolpath_experiment(
 
     with _user_errors():
         names = [name.strip() for name in methods.split(",") if name.strip()]
-        params = _solver_params(names, {key: arguments[key] for key in _METHOD_PARAMETERS})
-        if time_limit is not None and time_limit <= 0:
-            raise BatikError(f"--time-limit must be positive, got {time_limit}")
+        params = _solver_params(names, method_values or {})
         settings = ExperimentSettings(
             tuple(names), replications, seed, not no_return, time_limit_s=time_limit, params=params
         )

@@ -13,6 +13,13 @@ class DrawingError(InputError):
     """A drawing (G-code or SVG) cannot be read, or holds nothing to draw."""
 
 
+class OptionError(InputError):
+    """A setting is outside what is allowed: a method, a parameter, a time limit, a feed.
+
+    The message names the value and what is allowed, never a command-line flag.
+    """
+
+
 class ImageError(InputError):
     """A file is not a usable image (not an image, truncated, too large)."""
 
@@ -21,4 +28,4 @@ class ModelError(BatikError):
     """A model folder is missing, incomplete or inconsistent."""
 
 
-__all__ = ["BatikError", "DrawingError", "ImageError", "InputError", "ModelError"]
+__all__ = ["BatikError", "DrawingError", "ImageError", "InputError", "ModelError", "OptionError"]

@@ -16,10 +16,11 @@ from PIL import Image
 
 from batik_studio.app import resources
 from batik_studio.app.launch import ENTRY_FILE
+from tests.helpers import shared_path
 
 LABELS = ["Insang", "Kawung", "Mega Mendung", "Parang", "Sidoluhur", "Truntum", "Tumpal"]
 REPO = Path(__file__).resolve().parents[2]
-BATIK7_TEST = Path("/work/shared/datasets/batik7/test")
+BATIK7_TEST = shared_path("datasets", "batik7", "test")
 
 
 class ColourPredictor:

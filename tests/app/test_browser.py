@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from batik_studio.catalog import load_catalog
+from tests.helpers import shared_path
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-BATIK7_TEST = Path("/work/shared/datasets/batik7/test")
+BATIK7_TEST = shared_path("datasets", "batik7", "test")
 TIMEOUT_MS = 90_000
 
 

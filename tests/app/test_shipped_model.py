@@ -1,14 +1,13 @@
 """The Classify page with the shipped model (models/batik7) on a real photo from the shared test set."""
 
-from pathlib import Path
-
 import pytest
 
 from batik_studio.app import resources
 from batik_studio.catalog import load_catalog
 from batik_studio.errors import ModelError
+from tests.helpers import shared_path
 
-BATIK7_TEST = Path("/work/shared/datasets/batik7/test")
+BATIK7_TEST = shared_path("datasets", "batik7", "test")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph
 from batik_studio.toolpath.solvers import SolveOptions, optimize
 from batik_studio.toolpath.solvers.local_search import best_entries
-from tests.toolpath.solvers.test_contract import random_drawing
+from tests.helpers import random_drawing
 
 
 def exact_optimum(drawing: Drawing, *, return_to_origin: bool, reloop: bool) -> float:
@@ -142,3 +142,26 @@ def test_large_reloop_bound_uses_the_delaunay_tree(monkeypatch):
 def test_delaunay_tree_handles_degenerate_points(drawing):
     """Coincident, collinear and cocircular points (degenerate triangulations) still give the exact tree."""
     assert spanning_tree_bound(drawing).value_mm == pytest.approx(dense_tree(drawing), rel=1e-7)
+
+
+def test_a_graph_built_once_gives_the_same_bound():
+    """lower_bound with the caller's segment-end graph proves the same value as building it itself."""
+    from batik_studio.toolpath.segment_graph import build_graph
+
+    drawing = random_drawing(60, seed=21)
+    graph = build_graph(drawing)
+    given = lower_bound(drawing, graph=graph, time_limit_s=2.0)
+    built = lower_bound(drawing, time_limit_s=2.0)
+    assert given.method == built.method
+    assert given.value_mm == pytest.approx(built.value_mm, rel=1e-6)
+
+
+def test_bounds_import_first_without_a_cycle():
+    """bounds.py imports on its own in a fresh interpreter (it no longer reaches into the solvers lazily)."""
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO
+
+    code = "import batik_studio.toolpath.bounds as b; import batik_studio.toolpath.solvers.run"
+    subprocess.run([sys.executable, "-c", code], check=True, env={"PYTHONPATH": str(REPO / "src")})

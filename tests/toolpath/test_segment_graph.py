@@ -5,7 +5,7 @@ import pytest
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
-from tests.toolpath.solvers.test_contract import random_drawing
+from tests.helpers import random_drawing
 
 
 @pytest.mark.parametrize("return_to_origin", [True, False])

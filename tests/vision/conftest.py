@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import shared_path
+
 from .synthetic import make_dataset
 
 REPO = Path(__file__).resolve().parents[2]
-# The real data sits in a ``shared`` folder beside the repository (or beside the folder holding its worktrees).
-SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "datasets").is_dir()), REPO.parent / "shared")
+# The real data sits in the ``shared`` folder beside the repository.
+SHARED = shared_path()
 
 
 @pytest.fixture(scope="session")

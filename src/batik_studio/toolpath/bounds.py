@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph
+from batik_studio.toolpath.solvers.construction import greedy_tour
 
 #: Up to this many slots the assignment bound is solved exactly on a dense matrix (8 bytes per entry).
 DENSE_ASSIGNMENT_MAX_SLOTS = 4_000
@@ -108,7 +108,7 @@ def _exact_gaps(
     return near, near_gap
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _lift_edges(src, dst, base, near, near_gap):
     """Raise each candidate edge's gap to the exact one where ``near`` knows it."""
     for e in range(len(src)):
@@ -120,7 +120,7 @@ def _lift_edges(src, dst, base, near, near_gap):
     return base
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gap(cx, cy, radius, dummy, a, b):
     if a == dummy or b == dummy:
         return 0.0
@@ -128,7 +128,7 @@ def _gap(cx, cy, radius, dummy, a, b):
     return d if d > 0.0 else 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent, near, near_gap):
     """Cost of the minimum 1-tree under penalties ``pi`` (node 0 special, forced edges kept); fills ``degree``.
 
@@ -223,7 +223,7 @@ def _one_tree(cx, cy, radius, dummy, mate, pi, degree, parent, near, near_gap):
     return total
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _find(parent, v):
     while parent[v] != v:
         parent[v] = parent[parent[v]]
@@ -231,7 +231,7 @@ def _find(parent, v):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _sparse_one_tree(src, dst, base, origin_gap, mate, pi, degree):
     """Like :func:`_one_tree` but the tree on nodes 1..n-1 uses only the given edges (Kruskal).
 
@@ -324,6 +324,7 @@ def held_karp_bound(
     upper_bound_mm: float | None = None,
     max_iterations: int = 3_000,
     neighbours: int = 10,
+    graph: SegmentGraph | None = None,
 ) -> BoundResult:
     """Held-Karp 1-tree bound by subgradient ascent; stops at ``time_limit_s`` or when the step vanishes.
 
@@ -331,7 +332,7 @@ def held_karp_bound(
     the best penalties are evaluated with the exact complete-graph 1-tree, and only those values are reported.
     """
     started = time.perf_counter()
-    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    graph = graph if graph is not None else build_graph(drawing, return_to_origin=return_to_origin)
     n = len(graph)
     if n <= 2:
         return BoundResult(0.0, "held-karp", {"iterations": 0})
@@ -455,7 +456,9 @@ def _delaunay_pairs(points: np.ndarray) -> np.ndarray:
     return np.concatenate(pairs).astype(np.int64)
 
 
-def spanning_tree_bound(drawing: Drawing, *, return_to_origin: bool = True, reloop: bool = False) -> BoundResult:
+def spanning_tree_bound(
+    drawing: Drawing, *, return_to_origin: bool = True, reloop: bool = False, graph: SegmentGraph | None = None
+) -> BoundResult:
     """The 1-tree bound without penalties, exact for any size: its tree comes from a Delaunay triangulation.
 
     Every Euclidean minimum spanning tree lies in any Delaunay triangulation, and setting some edges to 0 (the
@@ -466,10 +469,10 @@ def spanning_tree_bound(drawing: Drawing, *, return_to_origin: bool = True, relo
     ``reloop`` every vertex of every closed loop is a point (2.7 million for 100,000 segments: about 35 s, 2.3 GB).
     """
     started = time.perf_counter()
-    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    graph = graph if graph is not None else build_graph(drawing, return_to_origin=return_to_origin)
     n = len(graph)
     if n <= 3:
-        return held_karp_bound(drawing, return_to_origin=return_to_origin, reloop=reloop)
+        return held_karp_bound(drawing, return_to_origin=return_to_origin, reloop=reloop, graph=graph)
     points, owner = _entry_points(drawing, graph, reloop)
     pairs = _delaunay_pairs(points)
     pairs = pairs[owner[pairs[:, 0]] != owner[pairs[:, 1]]]
@@ -491,8 +494,6 @@ def spanning_tree_bound(drawing: Drawing, *, return_to_origin: bool = True, relo
 
 def _greedy_travel_mm(graph: SegmentGraph) -> float:
     """Travel of the nearest-neighbour tour: the target the subgradient steps aim at when no tour is given."""
-    from batik_studio.toolpath.solvers.local_search import greedy_tour
-
     tour = greedy_tour(graph)
     following = np.roll(tour, -1)
     travel = graph.mate[tour] != following
@@ -506,6 +507,9 @@ def _slots(graph: SegmentGraph) -> np.ndarray:
 
 
 def _dense_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray) -> float:
+    # Imported here: scipy.optimize takes a third of a second to load, and large drawings never need it.
+    from scipy.optimize import linear_sum_assignment
+
     counts = _slots(graph)
     node = np.repeat(np.arange(len(graph)), counts)
     points = centres[node]
@@ -523,7 +527,7 @@ def _dense_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarra
     return 0.5 * float(cost[rows, cols].sum())
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _ascend(u, weight, lists, gaps, sweeps):
     n = len(u)
     for _ in range(sweeps):
@@ -584,10 +588,12 @@ def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
     return max(0.0, value)
 
 
-def assignment_bound(drawing: Drawing, *, return_to_origin: bool = True, reloop: bool = False) -> BoundResult:
+def assignment_bound(
+    drawing: Drawing, *, return_to_origin: bool = True, reloop: bool = False, graph: SegmentGraph | None = None
+) -> BoundResult:
     """Half the cheapest assignment of segment ends to other segments' ends (dense), or its LP dual (large)."""
     started = time.perf_counter()
-    graph = build_graph(drawing, return_to_origin=return_to_origin)
+    graph = graph if graph is not None else build_graph(drawing, return_to_origin=return_to_origin)
     if len(drawing) == 0:
         return BoundResult(0.0, "assignment")
     centres, radii = _discs(drawing, graph, reloop)
@@ -605,8 +611,12 @@ def lower_bound(
     reloop: bool = False,
     time_limit_s: float = 60.0,
     upper_bound_mm: float | None = None,
+    graph: SegmentGraph | None = None,
 ) -> BoundResult:
     """The best proven lower bound on travel within ``time_limit_s``: assignment, then Held-Karp where it fits.
+
+    ``graph`` is the drawing's segment-end graph when the caller has built it (it is built once here otherwise);
+    the result's ``details["seconds"]`` is the whole call's time.
 
     Above :data:`HELD_KARP_MAX_NODES` nodes (where an exact dense 1-tree per step is too slow) or when no time is
     left, the penalty-free 1-tree from a Delaunay triangulation stands in for Held-Karp; with ``reloop`` it
@@ -614,9 +624,10 @@ def lower_bound(
     left.
     """
     started = time.perf_counter()
-    result = assignment_bound(drawing, return_to_origin=return_to_origin, reloop=reloop)
+    graph = graph if graph is not None else build_graph(drawing, return_to_origin=return_to_origin)
+    result = assignment_bound(drawing, return_to_origin=return_to_origin, reloop=reloop, graph=graph)
     left = time_limit_s - (time.perf_counter() - started)
-    nodes = len(build_graph(drawing, return_to_origin=return_to_origin))
+    nodes = len(graph)
     if nodes <= HELD_KARP_MAX_NODES and left > 0:
         held_karp = held_karp_bound(
             drawing,
@@ -624,14 +635,18 @@ def lower_bound(
             reloop=reloop,
             time_limit_s=left,
             upper_bound_mm=upper_bound_mm,
+            graph=graph,
         )
-        return held_karp if held_karp.value_mm > result.value_mm else result
-    loop_vertices = sum(len(path) - 1 for path, closed in zip(drawing.paths, drawing.closed, strict=True) if closed)
-    if not reloop or (nodes + loop_vertices) * TREE_SECONDS_PER_POINT <= left:
-        tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin, reloop=reloop)
-        if tree.value_mm > result.value_mm:
-            result = tree
-    return result
+        if held_karp.value_mm > result.value_mm:
+            result = held_karp
+    else:
+        loop_vertices = sum(len(p) - 1 for p, closed in zip(drawing.paths, drawing.closed, strict=True) if closed)
+        if not reloop or (nodes + loop_vertices) * TREE_SECONDS_PER_POINT <= left:
+            tree = spanning_tree_bound(drawing, return_to_origin=return_to_origin, reloop=reloop, graph=graph)
+            if tree.value_mm > result.value_mm:
+                result = tree
+    details = result.details | {"seconds": time.perf_counter() - started}
+    return BoundResult(result.value_mm, result.method, details)
 
 
 __all__ = [

@@ -12,7 +12,6 @@ local process pool, or as Ray tasks; :func:`write_report` writes ``report.md``, 
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import os
@@ -30,10 +29,11 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from batik_studio.errors import InputError
+from batik_studio.errors import InputError, OptionError
 from batik_studio.toolpath.model import Drawing, measure
 from batik_studio.toolpath.solvers import SOLVERS, optimize
 from batik_studio.toolpath.solvers.base import SolveOptions
+from batik_studio.toolpath.solvers.params import parameter_names
 
 #: Called with (runs done, runs in all) as replications finish.
 RunProgress = Callable[[int, int], None]
@@ -63,17 +63,17 @@ class ExperimentSettings:
 
     def __post_init__(self) -> None:
         if not self.methods:
-            raise InputError("give at least one method")
+            raise OptionError("give at least one method")
         unknown = [m for m in self.methods if m not in SOLVERS]
         if unknown:
-            raise InputError(f"unknown method {unknown[0]!r}; choose from: {', '.join(sorted(SOLVERS))}")
+            raise OptionError(f"unknown method {unknown[0]!r}; choose from: {', '.join(sorted(SOLVERS))}")
         if len(set(self.methods)) != len(self.methods):
-            raise InputError(f"each method once, please: {', '.join(self.methods)}")
+            raise OptionError(f"each method once, please: {', '.join(self.methods)}")
         if self.replications < 1:
-            raise InputError(f"replications must be at least 1, got {self.replications}")
+            raise OptionError(f"replications must be at least 1, got {self.replications}")
         unused = [name for name in self.params if not any(name in accepted(m) for m in self.methods)]
         if unused:
-            raise InputError(f"parameter {unused[0]!r} applies to none of: {', '.join(self.methods)}")
+            raise OptionError(f"parameter {unused[0]!r} applies to none of: {', '.join(self.methods)}")
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class RunRecord:
 
 
 def accepted(method: str) -> set[str]:
-    """The parameter names the solver of ``method`` takes."""
-    return set(inspect.signature(SOLVERS[method]).parameters)
+    """The parameter names the solver of ``method`` takes (from its parameter dataclass)."""
+    return set(parameter_names(method))
 
 
 def method_params(method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +146,12 @@ def run_one(drawing: Drawing, spec: RunSpec, settings: ExperimentSettings) -> Ru
     )
     result = optimize(drawing, spec.method, options, **params)
     details = dict(result.details)
-    curve = details.pop("curve", None)
+    curve = details.pop("curve", None) or None
     if curve is None:
         curve = {"seconds": [result.seconds], "travel_mm": [result.after.travel_mm]}
+    elif result.winner != "search" or params.get("keep_input", True):
+        # The orders optimize compares with (the input's and greedy's) are complete routes from the start.
+        curve = {"seconds": curve["seconds"], "travel_mm": np.minimum(curve["travel_mm"], result.after.travel_mm)}
     phases = details.pop("phases_s", None) or {spec.method: result.seconds}
     return RunRecord(
         method=spec.method,
@@ -178,7 +181,7 @@ def run_experiment(
     cluster address) runs them as Ray tasks instead, one CPU each, on an existing Ray session if one is open.
     """
     if workers < 1:
-        raise InputError(f"workers must be at least 1, got {workers}")
+        raise OptionError(f"workers must be at least 1, got {workers}")
     specs = plan_runs(settings.methods, settings.replications, settings.seed)
     if ray_address is not None:
         records = _run_on_ray(drawing, specs, settings, ray_address, progress)
@@ -213,7 +216,7 @@ def _run_on_ray(
     try:
         import ray
     except ImportError as error:
-        raise InputError("--ray needs Ray: pip install 'batik-studio[cluster]'") from error
+        raise OptionError("running replications on Ray needs Ray: pip install 'batik-studio[cluster]'") from error
     opened_here = not ray.is_initialized()
     if opened_here:
         ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
@@ -598,7 +601,7 @@ def experiment(
 ) -> dict[str, Any]:
     """Run, summarise and write the report; return the summary (what report.json holds, less the runs)."""
     if at_seconds is not None and not at_seconds > 0:
-        raise InputError(f"--at-seconds must be positive, got {at_seconds}")
+        raise OptionError(f"the comparison time must be a positive number of seconds, got {at_seconds}")
     started = time.perf_counter()
     records = run_experiment(drawing, settings, workers=workers, ray_address=ray_address, progress=progress)
     summary = summarize(

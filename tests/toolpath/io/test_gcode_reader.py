@@ -5,7 +5,7 @@ from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import PenSettings, gcode_lines, read_drawing
 from batik_studio.toolpath.io.gcode import flatten_arc
 from batik_studio.toolpath.model import Order, measure
-from tests.toolpath.shared import DATA
+from tests.helpers import DATA
 
 GCODE = DATA / "gcode"
 

@@ -9,7 +9,7 @@ from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, read_
 from batik_studio.toolpath.model import Drawing, Order, oriented_path, travel_mm
 from batik_studio.toolpath.pipeline import PipelineSettings, order_groups
 from batik_studio.toolpath.solvers import SolveOptions, optimize
-from tests.toolpath.shared import DATA, shared_files
+from tests.helpers import DATA, shared_files
 
 OWN_FIXTURES = ["mach3_arcs.gcode", "inch_units.gcode", "relative_moves.gcode", "pen_m3_m5.gcode"]
 SHARED = shared_files("gcode", "svg", "batik", suffix=".gcode") + shared_files("gcode", "svg", "batik", suffix=".svg")

@@ -3,7 +3,7 @@ import pytest
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import Placement, read_drawing
-from tests.toolpath.shared import require_shared
+from tests.helpers import require_shared
 
 KEEP_SVG = Placement(y_down=True)
 

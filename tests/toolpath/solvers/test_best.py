@@ -5,7 +5,7 @@ import pytest
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
-from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, local_search, optimize
+from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, moves, optimize
 from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, matrix_seconds
 from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.local_search import (
@@ -15,7 +15,7 @@ from batik_studio.toolpath.solvers.local_search import (
     perturb_and_improve,
     tour_length,
 )
-from tests.toolpath.solvers.test_contract import greedy_graph_tour, random_drawing
+from tests.helpers import greedy_graph_tour, random_drawing
 
 
 def test_registered():
@@ -146,48 +146,35 @@ def test_lin_kernighan_moves_keep_segments_and_beat_two_opt(return_to_origin):
     assert tour_length(graph.xy, graph.dummy, chains) < tour_length(graph.xy, graph.dummy, two_opt)
 
 
-def search_state(tour):
-    """The arrays the compiled moves work on, for a tour searched from scratch."""
-    size = len(tour)
-    pos = np.empty(size, dtype=np.int64)
-    pos[tour] = np.arange(size)
-    queue = np.zeros(size, dtype=np.int64)
-    queued = np.zeros(size, dtype=bool)
-    state = np.zeros(5, dtype=np.int64)
-    journal = np.zeros((1, 2), dtype=np.int64)
-    return pos, queue, queued, state, journal, np.zeros(1)
-
-
-def try_segment_insertion(graph, lists, tour, arrays, t1):
-    """The compiled segment-insertion move from ``t1`` on ``tour`` (changed in place); True when it moved."""
-    return local_search._try_segment_insertion(graph.xy, graph.dummy, graph.mate, lists, tour, *arrays, t1)
+def try_segment_insertion(graph, lists, search, t1):
+    """The compiled segment-insertion move from ``t1`` on ``search.tour`` (changed in place); True when it moved."""
+    return moves._try_segment_insertion(moves.problem_of(graph, lists), search, t1)
 
 
 @pytest.mark.parametrize("return_to_origin", [True, False])
 def test_segment_insertion_gains_exactly_what_it_claims(return_to_origin):
     """Every segment insertion applied to a greedy tour keeps segments whole and shortens it by its stated gain."""
-    graph, tour = greedy_graph_tour(150, seed=13, return_to_origin=return_to_origin)
-    arrays = search_state(tour)
-    pos, gained = arrays[0], arrays[5]
+    graph, start = greedy_graph_tour(150, seed=13, return_to_origin=return_to_origin)
+    search = moves.new_state(start, queue_all=False)
+    tour, pos, gained = search.tour, search.pos, search.gained
     lists = neighbours(graph)
-    moves = 0
+    made = 0
     for t1 in range(len(graph)):
         before = tour_length(graph.xy, graph.dummy, tour)
         claimed = gained[0]
-        if try_segment_insertion(graph, lists, tour, arrays, t1):
-            moves += 1
+        if try_segment_insertion(graph, lists, search, t1):
+            made += 1
             assert keeps_segments_whole(graph, tour)
             assert (pos[tour] == np.arange(len(tour))).all()
             assert before - tour_length(graph.xy, graph.dummy, tour) == pytest.approx(gained[0] - claimed, abs=1e-6)
             assert gained[0] > claimed
-    assert moves > 10
+    assert made > 10
 
 
 def test_local_optimum_has_no_segment_insertion_left():
     """improve_tour stops only where no segment insertion improves the tour (the move is part of its search)."""
     graph, start = greedy_graph_tour(300, seed=14)
     lists = neighbours(graph)
-    tour = improve_tour(graph, start, neighbour_lists=lists)
-    arrays = search_state(tour)
+    search = moves.new_state(improve_tour(graph, start, neighbour_lists=lists), queue_all=False)
     for t1 in range(len(graph)):
-        assert not try_segment_insertion(graph, lists, tour, arrays, t1)
+        assert not try_segment_insertion(graph, lists, search, t1)

@@ -5,7 +5,7 @@ from batik_studio.toolpath.io import Placement, read_drawing
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, optimize
 from batik_studio.toolpath.solvers.greedy import GreedySolver
-from tests.toolpath.shared import require_shared
+from tests.helpers import require_shared
 
 
 def test_registered():
@@ -92,9 +92,10 @@ def test_reproduces_reference_figure_on_megamendung_grid():
 
 
 def test_keeps_file_order_when_greedy_is_worse():
-    """When nearest neighbour travels more than the file order, the file order is returned."""
+    """When nearest neighbour travels more than the file order, optimize returns the file order and says so."""
     drawing = Drawing((np.array([[-2.0, 0.0]]), np.array([[1.0, 0.0]]), np.array([[3.0, 3.0]])))
-    order = GreedySolver().solve(drawing, SolveOptions())
-    assert order.sequence.tolist() == [0, 1, 2]
+    result = optimize(drawing, "greedy", SolveOptions())
+    order = result.order
+    assert order.sequence.tolist() == [0, 1, 2] and result.winner == "input"
     nearest_first = Order(np.array([1, 0, 2]), np.zeros(3, bool))
     assert travel_mm(drawing, order) < travel_mm(drawing, nearest_first)

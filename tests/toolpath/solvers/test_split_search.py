@@ -6,25 +6,26 @@ import numpy as np
 import pytest
 
 from batik_studio.toolpath.segment_graph import keeps_segments_whole
-from batik_studio.toolpath.solvers import local_search as ls
+from batik_studio.toolpath.solvers import kicks, moves
+from batik_studio.toolpath.solvers.neighbours import neighbours
 from batik_studio.toolpath.solvers.split_search import (
     boundary,
     path_between_ends,
     split_search,
     stretch_problem,
 )
-from tests.toolpath.solvers.test_contract import greedy_graph_tour
+from tests.helpers import greedy_graph_tour
 
 
 def path_length(graph, nodes):
-    return sum(ls._dist(graph.xy, graph.dummy, a, b) for a, b in zip(nodes[:-1], nodes[1:], strict=True))
+    return sum(moves._dist(graph.xy, graph.dummy, a, b) for a, b in zip(nodes[:-1], nodes[1:], strict=True))
 
 
 def travel(graph, tour):
     """The tour's length without its forced edges."""
     forced = np.flatnonzero(graph.mate >= 0)
-    drawn = sum(ls._dist(graph.xy, graph.dummy, v, graph.mate[v]) for v in forced) / 2
-    return ls.tour_length(graph.xy, graph.dummy, tour) - drawn
+    drawn = sum(moves._dist(graph.xy, graph.dummy, v, graph.mate[v]) for v in forced) / 2
+    return moves.tour_length(graph.xy, graph.dummy, tour) - drawn
 
 
 @pytest.mark.parametrize("return_to_origin", [True, False])
@@ -44,14 +45,14 @@ def test_stretch_problem_is_the_piece_of_tour_plus_a_constant(return_to_origin):
     """A stretch's tour length is its piece's length plus the forced edge between its ends, in any order."""
     graph, tour = greedy_graph_tour(80, seed=2, return_to_origin=return_to_origin)
     nodes = tour[boundary(tour, graph.mate, 10)[1] : boundary(tour, graph.mate, 90)[0] + 1]
-    stretch, lists = stretch_problem(graph, ls.neighbours(graph), nodes)
+    stretch, lists = stretch_problem(graph, neighbours(graph), nodes)
     assert stretch.mate[0] == len(nodes) - 1 and stretch.mate[-1] == 0
     assert keeps_segments_whole(stretch, np.arange(len(nodes)))
-    forced_edge = ls._dist(stretch.xy, stretch.dummy, 0, len(nodes) - 1)
-    local = ls.improve_tour(stretch, np.arange(len(nodes)), neighbour_lists=lists)
+    forced_edge = moves._dist(stretch.xy, stretch.dummy, 0, len(nodes) - 1)
+    local = moves.improve_tour(stretch, np.arange(len(nodes)), neighbour_lists=lists)
     path = path_between_ends(local)
     assert path[0] == 0 and path[-1] == len(nodes) - 1
-    assert ls.tour_length(stretch.xy, stretch.dummy, local) == pytest.approx(
+    assert moves.tour_length(stretch.xy, stretch.dummy, local) == pytest.approx(
         path_length(graph, nodes[path]) + forced_edge
     )
     assert path_length(graph, nodes[path]) <= path_length(graph, nodes) + 1e-9
@@ -64,9 +65,9 @@ def test_split_search_keeps_segments_whole_and_never_lengthens(return_to_origin)
     graph, start = greedy_graph_tour(1_500, seed=3, return_to_origin=return_to_origin)
 
     def search(stretch, tour, ends, lists, seed):
-        return ls.perturb_and_improve(
+        return kicks.perturb_and_improve(
             stretch,
-            ls.improve_tour(stretch, tour, neighbour_lists=lists),
+            moves.improve_tour(stretch, tour, neighbour_lists=lists),
             deadline=ends,
             neighbour_lists=lists,
             seed=seed,
@@ -76,7 +77,7 @@ def test_split_search_keeps_segments_whole_and_never_lengthens(return_to_origin)
         graph,
         start,
         deadline=time.perf_counter() + 1.0,
-        neighbour_lists=ls.neighbours(graph),
+        neighbour_lists=neighbours(graph),
         seed=4,
         parts=2,
         search=search,
@@ -95,11 +96,11 @@ def test_perturb_and_improve_uses_stretches_only_where_they_are_large(monkeypatc
         calls.append(kwargs["parts"])
         return args[1]
 
-    monkeypatch.setattr(ls, "split_search", record)
-    ls.perturb_and_improve(graph, start, deadline=time.perf_counter() + 0.1, threads=2)
+    monkeypatch.setattr(kicks, "split_search", record)
+    kicks.perturb_and_improve(graph, start, deadline=time.perf_counter() + 0.1, threads=2)
     assert calls == []
-    monkeypatch.setattr(ls, "MIN_STRETCH_NODES", 200)
-    ls.perturb_and_improve(graph, start, deadline=float("inf"), kicks=10, threads=2)
+    monkeypatch.setattr(kicks, "MIN_STRETCH_NODES", 200)
+    kicks.perturb_and_improve(graph, start, deadline=float("inf"), kicks=10, threads=2)
     assert calls == []
-    ls.perturb_and_improve(graph, start, deadline=time.perf_counter() + 0.1, threads=8)
+    kicks.perturb_and_improve(graph, start, deadline=time.perf_counter() + 0.1, threads=8)
     assert calls == [len(graph) // 200]

@@ -7,7 +7,11 @@ added and forced (segment) edges cost 0, so every good tour keeps every segment 
 a nearest-neighbour start is improved by Lin-Kernighan and Or-opt moves on quadrant-neighbour lists, then by an
 iterated local search with double-bridge kicks (:mod:`.local_search`) until the time is up. Either way the tour is
 decoded (repairing any broken segment), and the directions (and loop entries with ``reloop``) are chosen by an
-exact shortest path for the final sequence. The result is never worse than the greedy order.
+exact shortest path for the final sequence.
+
+Without a time limit the search stops when it has stalled (:attr:`~.params.BestParams.stall_kicks_per_node` kicks
+per node in a row without a gain) or at the size-based cap :func:`default_time_limit_s`, so small drawings finish
+in seconds. The comparison with the input and greedy orders is :func:`~batik_studio.toolpath.solvers.optimize`'s.
 
 Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
 fast-tsp seeds its own random generator, and a search stopped by the time limit depends on the machine's speed, so
@@ -19,6 +23,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 
 import fast_tsp
 import numpy as np
@@ -26,15 +31,13 @@ from numba import njit
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph, order_from_tour, tour_from_order
-from batik_studio.toolpath.solvers.base import Progress, SolveOptions
-from batik_studio.toolpath.solvers.greedy import GreedySolver
-from batik_studio.toolpath.solvers.local_search import (
-    best_entries,
-    greedy_tour,
-    improve_tour,
-    neighbours,
-    perturb_and_improve,
-)
+from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
+from batik_studio.toolpath.solvers.construction import greedy_tour
+from batik_studio.toolpath.solvers.directions import best_entries
+from batik_studio.toolpath.solvers.kicks import perturb_and_improve
+from batik_studio.toolpath.solvers.moves import improve_tour
+from batik_studio.toolpath.solvers.neighbours import neighbours
+from batik_studio.toolpath.solvers.params import BestParams
 
 #: Largest value fast-tsp accepts in its distance matrix.
 _UINT16_MAX = 65_535
@@ -97,62 +100,90 @@ def integer_matrix(graph: SegmentGraph) -> np.ndarray:
     return matrix
 
 
+@dataclass(frozen=True)
+class BestDetails(SolverDetails):
+    """A ``best`` run: whether fast-tsp's matrix was used, the search's time limit and why it stopped."""
+
+    used_matrix: bool = False
+    time_limit_s: float = 0.0
+    stopped_by: str = "time"
+
+
 class BestSolver:
     """Near-optimal order: fast-tsp where a small distance matrix fits, iterated Lin-Kernighan search beyond.
 
-    Parameters
-    ----------
-    matrix_max_nodes
-        Largest graph (2 nodes per open segment, 1 per loop or dot, plus the origin) solved with fast-tsp;
-        its matrix takes ``2 * nodes**2`` bytes (72 MB at 6,000 nodes). Above it the linear-memory search does
-        as well: on the 23x23 Megamendung tiling (12,697 nodes, 58 s) 112,976 mm against fast-tsp's 113,053 mm
-        in a third of the memory.
-    neighbours
-        Candidate neighbours per node for the local search.
-    kicks_per_node
-        After fast-tsp, kicks of the iterated local search per node (a fixed number, so a small drawing stops
-        well before its time limit and repeats exactly).
-    threads
-        Threads for the linear-memory search (default: the cores available); it uses one per 5,000 nodes at most
-        (:mod:`.split_search`).
+    Parameters are :class:`~.params.BestParams` (given whole, or as keywords): ``matrix_max_nodes`` is the largest
+    graph (2 nodes per open segment, 1 per loop or dot, plus the origin) solved with fast-tsp; its matrix takes
+    ``2 * nodes**2`` bytes (72 MB at 6,000 nodes). Above it the linear-memory search does as well: on the 23x23
+    Megamendung tiling (12,697 nodes, 58 s) 112,976 mm against fast-tsp's 113,053 mm in a third of the memory.
+    ``kicks_per_node`` kicks of the iterated local search follow fast-tsp (a fixed number, so a small drawing
+    stops well before its time limit and repeats exactly); ``threads`` (default: the cores available) serve the
+    linear-memory search, one per 5,000 nodes at most (:mod:`.split_search`).
     """
 
-    def __init__(
-        self, matrix_max_nodes: int = 6_000, neighbours: int = 12, kicks_per_node: int = 25, threads: int | None = None
-    ) -> None:
-        self.matrix_max_nodes = matrix_max_nodes
-        self.neighbours = neighbours
-        self.kicks_per_node = kicks_per_node
-        self.threads = available_cores() if threads is None else threads
+    def __init__(self, params: BestParams | None = None, **values: object) -> None:
+        self.params = params if params is not None else BestParams(**values)
+        self.matrix_max_nodes = self.params.matrix_max_nodes
+        self.neighbours = self.params.neighbours
+        self.kicks_per_node = self.params.kicks_per_node
+        self.threads = available_cores() if self.params.threads is None else self.params.threads
 
-    def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
-        """Order ``drawing``; ``options.time_limit_s`` bounds the search (default :func:`default_time_limit_s`)."""
+    def solve(
+        self,
+        drawing: Drawing,
+        options: SolveOptions,
+        progress: Progress | None = None,
+        *,
+        graph: SegmentGraph | None = None,
+        start: Order | None = None,
+    ) -> Order:
+        """Order ``drawing`` within ``options.time_limit_s`` (default: until stalled, at most the size-based cap).
+
+        ``graph`` (the drawing's segment-end graph) and ``start`` (the greedy order decoded from it) are built
+        here when the caller has not built them already.
+        """
         started = time.perf_counter()
         if len(drawing) == 0:
+            self.details_ = BestDetails()
             return Order.identity(0)
         ret = options.return_to_origin
-        graph = build_graph(drawing, return_to_origin=ret)
-        limit = options.time_limit_s if options.time_limit_s is not None else default_time_limit_s(len(graph))
-        # The search stops early enough to leave time for choosing directions and the comparison with greedy
-        # (about 10 microseconds a stroke), so the whole call keeps the limit.
-        deadline = started + limit - min(0.25 * limit, 1e-5 * len(drawing))
-        start = order_from_tour(graph, greedy_tour(graph))
-        order = self._search(drawing, graph, start, deadline, limit, options.seed)
+        graph = graph if graph is not None else build_graph(drawing, return_to_origin=ret)
+        default = options.time_limit_s is None
+        limit = default_time_limit_s(len(graph)) if default else options.time_limit_s
+        # The search stops early enough to leave time for choosing directions (a few microseconds a stroke).
+        deadline = started + limit - min(0.25 * limit, 3e-6 * len(drawing))
+        if start is None:
+            start = order_from_tour(graph, greedy_tour(graph))
+        stall_kicks = self.params.stall_kicks_per_node * len(graph) if default else None
+        order, used_matrix = start, False
+        # Below about 10 microseconds a node there is no time to build candidate lists: keep the start.
+        if deadline - time.perf_counter() > 1e-5 * len(graph):
+            order, used_matrix = self._search(drawing, graph, start, deadline, limit, options.seed, stall_kicks)
         if progress is not None:
             progress(0.9)
-        greedy = best_entries(drawing, start, return_to_origin=ret)
         if options.reloop and drawing.closed.any():
             order = self._reloop(drawing, order, ret, deadline)
-            greedy = GreedySolver().solve(drawing, options)
-        if travel_mm(drawing, greedy, return_to_origin=ret) < travel_mm(drawing, order, return_to_origin=ret):
-            order = greedy
         if progress is not None:
             progress(1.0)
+        searched = time.perf_counter() - started
+        self.details_ = BestDetails(
+            phases_s={"best": searched},
+            used_matrix=used_matrix,
+            time_limit_s=limit,
+            stopped_by="time" if searched >= 0.95 * limit else "stall",
+        )
         return order
 
     def _search(
-        self, drawing: Drawing, graph: SegmentGraph, start: Order, deadline: float, limit: float, seed: int
-    ) -> Order:
+        self,
+        drawing: Drawing,
+        graph: SegmentGraph,
+        start: Order,
+        deadline: float,
+        limit: float,
+        seed: int,
+        stall_kicks: int | None,
+    ) -> tuple[Order, bool]:
         ret = graph.dummy < 0
         lists = neighbours(graph, self.neighbours)
         order = start
@@ -166,10 +197,19 @@ class BestSolver:
         # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and gives
         # the same order every run; without the matrix, the kicks use all the time left.
         kicks = self.kicks_per_node * len(graph) if matrix else None
+        # The stall rule serves the search that has no kick budget (the one that would otherwise run to the cap).
+        stall_kicks = None if matrix else stall_kicks
         tour = perturb_and_improve(
-            graph, tour, deadline=deadline, neighbour_lists=lists, seed=seed, kicks=kicks, threads=self.threads
+            graph,
+            tour,
+            deadline=deadline,
+            neighbour_lists=lists,
+            seed=seed,
+            kicks=kicks,
+            stall_kicks=stall_kicks,
+            threads=self.threads,
         )
-        return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret)
+        return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret), matrix
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
         """Alternate loop entry choice (exact for the sequence) and tour improvement with loops at those entries."""
@@ -189,4 +229,4 @@ class BestSolver:
         return best
 
 
-__all__ = ["BestSolver", "available_cores", "default_time_limit_s", "integer_matrix", "matrix_seconds"]
+__all__ = ["BestDetails", "BestSolver", "available_cores", "default_time_limit_s", "integer_matrix", "matrix_seconds"]

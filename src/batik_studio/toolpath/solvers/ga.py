@@ -45,7 +45,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from batik_studio.errors import InputError
+from batik_studio.errors import OptionError
+from batik_studio.toolpath.solvers.stopping import compile_rules, should_stop
 
 #: The choices of :func:`evolve`; see the module docstring.
 SCHEMES = ("counts", "probabilities")
@@ -70,22 +71,22 @@ class GaSettings:
 
     def __post_init__(self) -> None:
         if isinstance(self.population, bool) or not isinstance(self.population, int | np.integer):
-            raise InputError(f"population must be a whole number, got {self.population!r}")
+            raise OptionError(f"population must be a whole number, got {self.population!r}")
         if self.population < 2:
-            raise InputError(f"population must be at least 2, got {self.population}")
+            raise OptionError(f"population must be at least 2, got {self.population}")
         for name in ("mutation_rate", "crossover_rate"):
             value = getattr(self, name)
             if not 0.0 <= float(value) <= 1.0:
-                raise InputError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value}")
+                raise OptionError(f"{name.replace('_', ' ')} must be between 0 and 1, got {value}")
         if isinstance(self.iterations, bool) or not isinstance(self.iterations, int | np.integer):
-            raise InputError(f"iterations must be a whole number, got {self.iterations!r}")
+            raise OptionError(f"iterations must be a whole number, got {self.iterations!r}")
         if self.iterations < 0:
-            raise InputError(f"iterations must be 0 or more, got {self.iterations}")
+            raise OptionError(f"iterations must be 0 or more, got {self.iterations}")
         for name, allowed in (("scheme", SCHEMES), ("selection", SELECTIONS), ("initial", INITIALS)):
             if getattr(self, name) not in allowed:
-                raise InputError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
+                raise OptionError(f"{name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if self.selection == "offspring" and self.scheme == "counts" and self._offspring_count() == 0:
-            raise InputError("selection 'offspring' needs offspring: raise the mutation or crossover rate")
+            raise OptionError("selection 'offspring' needs offspring: raise the mutation or crossover rate")
 
     def _offspring_count(self) -> int:
         pairs, mutants = self.operator_counts()
@@ -221,9 +222,12 @@ def _evolve_chunk(
     pool_fit,
     position,
     best_out,
+    stop,
 ):  # pragma: no cover - compiled
     size = pop_m.shape[0]
     for g in range(pairs.shape[0]):
+        if should_stop(stop):
+            return g
         pool_m[:size] = pop_m
         pool_s[:size] = pop_s
         pool_fit[:size] = fit
@@ -271,6 +275,7 @@ def _evolve_chunk(
         for p in range(1, size):
             best = min(best, fit[p])
         best_out[g] = best
+    return pairs.shape[0]
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,7 @@ def evolve(
     flip
         Whether items have two ends (MS-GA: slave bits mutate) or one (plain GA over cluster centres).
     deadline
-        A :func:`time.perf_counter` value after which no further iteration starts.
+        A :func:`time.perf_counter` value after which no further iteration starts (checked before each one).
     progress
         Called with the fraction of iterations done after each chunk.
     """
@@ -379,17 +384,20 @@ def evolve(
     pool_fit = np.empty(pool_size)
     position = np.empty(n, dtype=np.int64)
     done = 0
-    while done < settings.iterations and n > 1 and (deadline is None or time.perf_counter() < deadline):
+    stop = compile_rules(deadline=deadline)
+    while done < settings.iterations and n > 1 and not should_stop(stop):
         chunk = min(CHUNK_ITERATIONS, settings.iterations - done)
         plan = _draw_plan(settings, n, chunk, rng)
         best_out = np.empty(chunk)
-        _evolve_chunk(
+        ran = _evolve_chunk(
             pop_m, pop_s, fit, ends_xy, start_xy, end_xy, use_end, flip, settings.selection == "offspring",
             plan.pairs, plan.cuts, plan.crossed, plan.mut_src, plan.mut_dst, plan.mut_swap, plan.mut_flip,
-            plan.mutated, pool_m, pool_s, pool_fit, position, best_out,
+            plan.mutated, pool_m, pool_s, pool_fit, position, best_out, stop,
         )  # fmt: skip
-        done += chunk
-        best.append(best_out)
+        if ran == 0:
+            break
+        done += ran
+        best.append(best_out[:ran])
         checkpoint_iteration.append(done)
         checkpoint_seconds.append(time.perf_counter() - started)
         if progress is not None:

@@ -1,6 +1,8 @@
 """Nearest-neighbour ordering: from the origin, always draw the closest undrawn segment next, from its nearer end.
 
-Candidate entry points (both ends of every segment, and with ``reloop`` every vertex of a closed loop) sit in a
+Without ``reloop`` this is the compiled nearest-neighbour tour on the segment-end graph
+(:func:`~.construction.greedy_tour`, a uniform grid, milliseconds for 10,000 segments). With ``reloop``, candidate
+entry points (both ends of every segment, and with ``reloop`` every vertex of a closed loop) sit in a
 k-d tree. Each step asks the tree for the ``k`` nearest candidates and takes the first whose segment is not drawn
 yet, doubling ``k`` when all of them are; the tree is rebuilt over the remaining candidates whenever half of it
 is spent, so 100,000 segments take seconds.
@@ -8,11 +10,16 @@ is spent, so 100,000 segments take seconds.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.spatial import cKDTree
 
-from batik_studio.toolpath.model import Drawing, Order, travel_mm
-from batik_studio.toolpath.solvers.base import Progress, SolveOptions
+from batik_studio.toolpath.model import Drawing, Order
+from batik_studio.toolpath.segment_graph import build_graph, order_from_tour
+from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
+from batik_studio.toolpath.solvers.construction import greedy_tour
+from batik_studio.toolpath.solvers.params import GreedyParams
 
 
 def _candidates(drawing: Drawing, reloop: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -37,25 +44,28 @@ class GreedySolver:
     """Nearest neighbour from the origin, entering each segment at its nearer end.
 
     With ``options.reloop`` a closed loop may be entered at any of its vertices (it is then drawn round from
-    there back to the same vertex). When the file's own order travels less, that order is returned instead, so
-    the result is never worse than the input. Deterministic: the seed and time limit are not used.
-
-    Parameters
-    ----------
-    first_k
-        How many nearest candidates the first query of each step asks for.
+    there back to the same vertex). Deterministic: the seed and time limit are not used. Its parameters are
+    :class:`~.params.GreedyParams` (given whole, or as keywords).
     """
 
-    def __init__(self, first_k: int = 8) -> None:
-        if first_k < 1:
-            raise ValueError(f"first_k must be at least 1, got {first_k}")
-        self.first_k = first_k
+    def __init__(self, params: GreedyParams | None = None, **values: object) -> None:
+        self.params = params if params is not None else GreedyParams(**values)
+        self.first_k = self.params.first_k
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Order every segment of ``drawing`` once, whole, greedily."""
+        started = time.perf_counter()
         n = len(drawing)
         if n == 0:
+            self.details_ = SolverDetails(phases_s={"greedy": 0.0}, search_travel_mm=0.0)
             return Order.identity(0)
+        if not options.reloop:
+            graph = build_graph(drawing, return_to_origin=options.return_to_origin)
+            order = order_from_tour(graph, greedy_tour(graph))
+            self.details_ = SolverDetails(phases_s={"greedy": time.perf_counter() - started})
+            if progress is not None:
+                progress(1.0)
+            return order
         points, owners, vertices = _candidates(drawing, options.reloop)
         sequence = np.empty(n, np.int64)
         flipped = np.zeros(n, bool)
@@ -97,12 +107,8 @@ class GreedySolver:
                     progress((step + 1) / n)
         if progress is not None:
             progress(1.0)
-        greedy = Order(sequence, flipped, entry)
-        as_read = Order.identity(n)
-        keep = options.return_to_origin
-        if travel_mm(drawing, as_read, return_to_origin=keep) < travel_mm(drawing, greedy, return_to_origin=keep):
-            return as_read
-        return greedy
+        self.details_ = SolverDetails(phases_s={"greedy": time.perf_counter() - started})
+        return Order(sequence, flipped, entry)
 
 
 __all__ = ["GreedySolver"]

@@ -9,8 +9,9 @@
 3. *Intra-cluster*: MS-GA orders the segments of each cluster in that order (``intra_iterations`` = 500), each
    cluster's route starting at the exit point of the previous cluster (the first at the origin) and left open at
    its end, as in the paper; the last cluster returns to the origin when the job does.
-4. The cluster routes are joined into one order. With ``keep_input`` (the default) the order as read is returned
-   instead when it travels less (the project's never-worse guarantee); turn it off for the paper's own result.
+4. The cluster routes are joined into one order. With ``keep_input`` (the default)
+   :func:`~batik_studio.toolpath.solvers.optimize` returns the order as read or greedy's instead when it travels
+   less (the project's never-worse guarantee); turn it off for the paper's own result.
 
 The population, rates and the scheme choices are shared by both GAs (the paper's Table 1 gives them the same values);
 see :mod:`batik_studio.toolpath.solvers.ga`.
@@ -20,17 +21,15 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from batik_studio.errors import InputError
 from batik_studio.toolpath.model import Drawing, Order
-from batik_studio.toolpath.solvers.base import Progress, SolveOptions
-from batik_studio.toolpath.solvers.ga import GaSettings, evolve
-from batik_studio.toolpath.solvers.msga import input_if_better, order_from_chromosome, segment_ends
-
-#: The point each segment is clustered by; see the module docstring.
-SEGMENT_POINTS = ("ends", "centroid")
+from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
+from batik_studio.toolpath.solvers.ga import evolve
+from batik_studio.toolpath.solvers.msga import ga_settings, order_from_chromosome, segment_ends
+from batik_studio.toolpath.solvers.params import SEGMENT_POINTS, KMeansMsgaParams
 
 
 def segment_points(drawing: Drawing, kind: str = "ends") -> np.ndarray:
@@ -53,54 +52,43 @@ def cluster_segments(points: np.ndarray, clusters: int, iterations: int, seed: i
     return labels.astype(np.int64), kmeans.cluster_centers_[used]
 
 
+@dataclass(frozen=True)
+class KMeansMsgaDetails(SolverDetails):
+    """A K-means MS-GA run: the clusters and their order, the joined GA route's travel, and every GA's history.
+
+    ``phases_s`` has clustering, inter_cluster and intra_cluster seconds; ``labels`` the cluster of each segment;
+    ``inter_cluster_history`` the best centre-route length per iteration; ``intra_cluster_histories`` the best
+    travel per iteration, one per cluster in drawing order. A complete route exists only at the end, so there is
+    no curve of travel against seconds.
+    """
+
+    clusters: int = 0
+    ga_travel_mm: float = 0.0
+    cluster_order: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    inter_cluster_mm: float = 0.0
+    inter_cluster_history: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    intra_cluster_histories: list[np.ndarray] = field(default_factory=list)
+
+
 class KMeansMsgaSolver:
     """K-means clustering, a GA over the cluster order, then MS-GA inside each cluster (paper's Table 1 defaults).
 
-    After :meth:`solve`, ``details_`` holds ``phases_s`` (clustering, inter_cluster, intra_cluster seconds),
-    ``inter_cluster_history`` (best centre-route length per iteration), ``intra_cluster_histories`` (best travel
-    per iteration, one per cluster in drawing order), ``cluster_order``, ``labels``, ``ga_travel_mm`` (the joined
-    GA route) and ``kept_input``. A complete route exists only
-    at the end, so there is no curve of travel against seconds.
+    Parameters are :class:`~.params.KMeansMsgaParams` (given whole, or as keywords); ``keep_input`` as for
+    :class:`~.msga.MsgaSolver`. After :meth:`solve`, ``details_`` is a :class:`KMeansMsgaDetails`.
     """
 
-    def __init__(
-        self,
-        clusters: int = 20,
-        kmeans_iterations: int = 100,
-        population: int = 50,
-        mutation_rate: float = 0.8,
-        crossover_rate: float = 0.3,
-        cluster_iterations: int = 200,
-        intra_iterations: int = 500,
-        scheme: str = "counts",
-        selection: str = "elitist",
-        initial: str = "random",
-        segment_point: str = "ends",
-        keep_input: bool = True,
-    ) -> None:
-        if isinstance(clusters, bool) or not isinstance(clusters, int | np.integer) or clusters < 1:
-            raise InputError(f"clusters must be a whole number of at least 1, got {clusters!r}")
-        if isinstance(kmeans_iterations, bool) or not isinstance(kmeans_iterations, int | np.integer):
-            raise InputError(f"k-means iterations must be a whole number, got {kmeans_iterations!r}")
-        if kmeans_iterations < 1:
-            raise InputError(f"k-means iterations must be at least 1, got {kmeans_iterations}")
-        if segment_point not in SEGMENT_POINTS:
-            raise InputError(f"segment point must be one of {', '.join(SEGMENT_POINTS)}; got {segment_point!r}")
-        self.clusters = clusters
-        self.kmeans_iterations = kmeans_iterations
-        self.population = population
-        self.mutation_rate = mutation_rate
-        self.crossover_rate = crossover_rate
-        self.cluster_iterations = cluster_iterations
-        self.intra_iterations = intra_iterations
-        self.scheme = scheme
-        self.selection = selection
-        self.initial = initial
-        self.segment_point = segment_point
-        self.keep_input = keep_input
-        shared = (population, mutation_rate, crossover_rate)
-        self.inter_settings = GaSettings(*shared, cluster_iterations, scheme, selection, initial)
-        self.intra_settings = GaSettings(*shared, intra_iterations, scheme, selection, initial)
+    def __init__(self, params: KMeansMsgaParams | None = None, **values: object) -> None:
+        self.params = params if params is not None else KMeansMsgaParams(**values)
+        p = self.params
+        self.clusters = p.clusters
+        self.kmeans_iterations = p.kmeans_iterations
+        self.cluster_iterations = p.cluster_iterations
+        self.intra_iterations = p.intra_iterations
+        self.segment_point = p.segment_point
+        self.keep_input = p.keep_input
+        self.inter_settings = ga_settings(p, p.cluster_iterations)
+        self.intra_settings = ga_settings(p, p.intra_iterations)
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Cluster, order the clusters, order each cluster; return the joined order (seeded by ``options.seed``)."""
@@ -111,7 +99,7 @@ class KMeansMsgaSolver:
         home = origin if options.return_to_origin else None
         n = len(drawing)
         if n == 0:
-            self.details_ = {"phases_s": {"clustering": 0.0, "inter_cluster": 0.0, "intra_cluster": 0.0}}
+            self.details_ = KMeansMsgaDetails(phases_s={"clustering": 0.0, "inter_cluster": 0.0, "intra_cluster": 0.0})
             return Order.identity(0)
 
         labels, centres = cluster_segments(
@@ -159,27 +147,22 @@ class KMeansMsgaSolver:
             exit_item = run.master[-1]
             position = ends[members][exit_item, 1 - run.slave[-1]]
         order = order_from_chromosome(np.concatenate(masters), np.concatenate(slaves))
-        ga_travel_mm = float(sum(h[-1] for h in histories))
-        kept = False
-        if self.keep_input:
-            order, kept, _ = input_if_better(drawing, order, options)
         finished = time.perf_counter()
-        self.details_ = {
-            "phases_s": {
+        self.details_ = KMeansMsgaDetails(
+            phases_s={
                 "clustering": clustered - started,
                 "inter_cluster": ordered - clustered,
                 "intra_cluster": finished - ordered,
             },
-            "clusters": k,
-            "ga_travel_mm": ga_travel_mm,
-            "kept_input": kept,
-            "cluster_order": inter.master,
-            "labels": labels,
-            "inter_cluster_mm": inter.travel_mm,
-            "inter_cluster_history": inter.best_mm,
-            "intra_cluster_histories": histories,
-        }
+            clusters=k,
+            ga_travel_mm=float(sum(h[-1] for h in histories)),
+            cluster_order=inter.master,
+            labels=labels,
+            inter_cluster_mm=inter.travel_mm,
+            inter_cluster_history=inter.best_mm,
+            intra_cluster_histories=histories,
+        )
         return order
 
 
-__all__ = ["SEGMENT_POINTS", "KMeansMsgaSolver", "cluster_segments", "segment_points"]
+__all__ = ["SEGMENT_POINTS", "KMeansMsgaDetails", "KMeansMsgaSolver", "cluster_segments", "segment_points"]

@@ -9,13 +9,14 @@ leaves open are described in :mod:`batik_studio.toolpath.solvers.ga`.
 from __future__ import annotations
 
 import time
-from typing import Any
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from batik_studio.toolpath.model import Drawing, Order, travel_mm
-from batik_studio.toolpath.solvers.base import Progress, SolveOptions
+from batik_studio.toolpath.model import Drawing, Order
+from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
 from batik_studio.toolpath.solvers.ga import GaRun, GaSettings, evolve
+from batik_studio.toolpath.solvers.params import GaParams, MsgaParams
 
 
 def segment_ends(drawing: Drawing) -> np.ndarray:
@@ -30,57 +31,57 @@ def order_from_chromosome(master: np.ndarray, slave: np.ndarray) -> Order:
     return Order(master, flipped)
 
 
-def input_if_better(drawing: Drawing, order: Order, options: SolveOptions) -> tuple[Order, bool, float]:
-    """The order as read when it travels less than ``order`` (the project's never-worse guarantee), else ``order``.
+def ga_settings(params: GaParams, iterations: int) -> GaSettings:
+    """The engine settings of one GA with ``params``' shared knobs and ``iterations``."""
+    return GaSettings(
+        params.population,
+        params.mutation_rate,
+        params.crossover_rate,
+        iterations,
+        params.scheme,
+        params.selection,
+        params.initial,
+    )
 
-    Returns the order kept, whether it is the order as read, and the travel of the order as read.
-    """
-    identity = Order.identity(len(drawing))
-    as_read = travel_mm(drawing, identity, return_to_origin=options.return_to_origin)
-    kept = as_read < travel_mm(drawing, order, return_to_origin=options.return_to_origin)
-    return (identity if kept else order), kept, as_read
 
-
-def history_details(run: GaRun) -> dict[str, Any]:
+@dataclass(frozen=True)
+class GaHistory:
     """Convergence of one GA run: best travel per iteration, and at the end of each chunk of iterations."""
-    return {
-        "iteration": np.arange(len(run.best_mm)),
-        "travel_mm": run.best_mm,
-        "checkpoint_iteration": run.checkpoint_iteration,
-        "checkpoint_seconds": run.checkpoint_seconds,
-    }
+
+    iteration: np.ndarray
+    travel_mm: np.ndarray
+    checkpoint_iteration: np.ndarray
+    checkpoint_seconds: np.ndarray
+
+    @classmethod
+    def of(cls, run: GaRun) -> GaHistory:
+        """The history of ``run``."""
+        return cls(np.arange(len(run.best_mm)), run.best_mm, run.checkpoint_iteration, run.checkpoint_seconds)
+
+
+@dataclass(frozen=True)
+class MsgaDetails(SolverDetails):
+    """An MS-GA run: iterations run, the GA's best travel, its history and its travel-against-seconds curve."""
+
+    iterations: int = 0
+    ga_travel_mm: float = 0.0
+    history: GaHistory | None = None
+    curve: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class MsgaSolver:
     """Master-slave GA over every segment (paper's Table 1, "algoritma original": 50, 0.8, 0.3, 10,000 iterations).
 
-    With ``keep_input`` (the default) the order as read is returned when it travels less than the best GA route,
-    so the result is never worse than the file; turn it off to see the GA's own result, as the paper reports it.
-    After :meth:`solve`, ``details_`` holds the convergence history (``history``: best GA travel per iteration
-    and at chunk ends with seconds; ``curve``: seconds and the travel of the best complete route by then),
-    ``ga_travel_mm``, ``kept_input`` and ``phases_s``.
+    Parameters are :class:`~.params.MsgaParams` (given whole, or as keywords). With ``keep_input`` (the default)
+    :func:`~batik_studio.toolpath.solvers.optimize` returns the order as read or greedy's when it travels less
+    than the best GA route; turn it off to see the GA's own result, as the paper reports it. After :meth:`solve`,
+    ``details_`` is an :class:`MsgaDetails` (``curve``: seconds and the travel of the best GA route by then).
     """
 
-    def __init__(
-        self,
-        population: int = 50,
-        mutation_rate: float = 0.8,
-        crossover_rate: float = 0.3,
-        iterations: int = 10_000,
-        scheme: str = "counts",
-        selection: str = "elitist",
-        initial: str = "random",
-        keep_input: bool = True,
-    ) -> None:
-        self.population = population
-        self.mutation_rate = mutation_rate
-        self.crossover_rate = crossover_rate
-        self.iterations = iterations
-        self.scheme = scheme
-        self.selection = selection
-        self.initial = initial
-        self.keep_input = keep_input
-        self.settings = GaSettings(population, mutation_rate, crossover_rate, iterations, scheme, selection, initial)
+    def __init__(self, params: MsgaParams | None = None, **values: object) -> None:
+        self.params = params if params is not None else MsgaParams(**values)
+        self.keep_input = self.params.keep_input
+        self.settings = ga_settings(self.params, self.params.iterations)
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Evolve segment orders and entry ends; return the best found (seeded by ``options.seed``)."""
@@ -97,21 +98,14 @@ class MsgaSolver:
             progress=progress,
         )
         order = order_from_chromosome(run.master, run.slave)
-        curve_mm = run.best_mm[run.checkpoint_iteration]
-        kept = False
-        if self.keep_input:
-            order, kept, as_read_mm = input_if_better(drawing, order, options)
-            curve_mm = np.minimum(curve_mm, as_read_mm)
-        seconds = time.perf_counter() - started
-        self.details_ = {
-            "phases_s": {"msga": seconds},
-            "iterations": run.iterations,
-            "ga_travel_mm": run.travel_mm,
-            "kept_input": kept,
-            "history": history_details(run),
-            "curve": {"seconds": run.checkpoint_seconds, "travel_mm": curve_mm},
-        }
+        self.details_ = MsgaDetails(
+            phases_s={"msga": time.perf_counter() - started},
+            iterations=run.iterations,
+            ga_travel_mm=run.travel_mm,
+            history=GaHistory.of(run),
+            curve={"seconds": run.checkpoint_seconds, "travel_mm": run.best_mm[run.checkpoint_iteration]},
+        )
         return order
 
 
-__all__ = ["MsgaSolver", "history_details", "input_if_better", "order_from_chromosome", "segment_ends"]
+__all__ = ["GaHistory", "MsgaDetails", "MsgaSolver", "ga_settings", "order_from_chromosome", "segment_ends"]

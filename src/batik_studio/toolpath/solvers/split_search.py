@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit
 
 from batik_studio.toolpath.segment_graph import SegmentGraph
+from batik_studio.toolpath.solvers.moves import EPS_MM, tour_length
 
 #: Fewest nodes in a stretch searched by a thread of its own.
 MIN_STRETCH_NODES = 5_000
@@ -101,18 +102,22 @@ def split_search(
     seed: int,
     parts: int,
     search: StretchSearch,
+    stall_rounds: int | None = None,
 ) -> np.ndarray:
     """Rounds of ``search`` on ``parts`` stretches of ``tour`` at once, one thread each, until ``deadline``.
 
-    A round lasts 0.1 s or 2 microseconds a node, whichever is longer: short enough that the cuts move often,
-    long enough that cutting (linear in the tour) stays a small part of it.
+    With ``stall_rounds``, also until that many rounds in a row have not shortened the tour.
+    A round lasts 0.1 s or 2 microseconds a node, whichever is longer: short enough that the cuts move often, long
+    enough that cutting (linear in the tour) stays a small part of it.
     """
     tour = np.array(tour, dtype=np.int64)
     n = len(tour)
     round_s = max(0.1, 2e-6 * n)
     rng = np.random.default_rng(seed)
+    length_mm = tour_length(graph.xy, graph.dummy, tour)
+    stalled = 0
     with ThreadPoolExecutor(max_workers=parts) as pool:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and (stall_rounds is None or stalled < stall_rounds):
             tour = np.roll(tour, -int(rng.integers(n)))
             cuts = [boundary(tour, graph.mate, (k * n) // parts) for k in range(parts)]
             ends = min(deadline, time.perf_counter() + round_s)
@@ -127,6 +132,9 @@ def split_search(
                 jobs.append((positions, nodes, job))
             for positions, nodes, job in jobs:
                 tour[positions] = nodes[path_between_ends(job.result())]
+            shorter_mm = tour_length(graph.xy, graph.dummy, tour)
+            stalled = 0 if shorter_mm < length_mm - EPS_MM else stalled + 1
+            length_mm = shorter_mm
     return tour
 
 
