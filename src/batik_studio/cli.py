@@ -518,8 +518,13 @@ def toolpath_optimize(
         typer.Option("--time-limit", help="Stop searching after this many seconds (default: set by the method)."),
     ] = None,
     bound_time_limit: Annotated[
-        float, typer.Option("--bound-time-limit", help="Seconds at most for proving the lower bound on travel.")
-    ] = 60.0,
+        float | None,
+        typer.Option(
+            "--bound-time-limit",
+            help="Seconds at most for proving the lower bound on travel, beside the search (default: the search's "
+            "time limit, so the bound adds no time).",
+        ),
+    ] = None,
     no_return: Annotated[
         bool, typer.Option("--no-return", help="The job ends at the last stroke, not at the origin.")
     ] = False,

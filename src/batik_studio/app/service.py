@@ -30,9 +30,6 @@ MAX_PIXELS = 50_000_000
 LIKELY_AT = 0.8
 POSSIBLY_AT = 0.5
 
-#: Longest time (s) spent proving a lower bound when no time limit is given.
-BOUND_TIME_LIMIT_S = 60.0
-
 #: File endings the toolpath page accepts.
 DRAWING_SUFFIXES = (".gcode", ".nc", ".ngc", ".tap", ".svg", ".dxf")
 
@@ -129,7 +126,6 @@ def optimise_drawing(
         method=method,
         options=SolveOptions(time_limit_s=time_limit_s),
         bound=bound,
-        bound_time_limit_s=time_limit_s or BOUND_TIME_LIMIT_S,
         draw_feed_mm_min=feed_mm_min,
         rapid_feed_mm_min=feed_mm_min,
         placement=Placement(y_down=y_down) if suffix in (".svg", ".dxf") else Placement(),

@@ -32,7 +32,10 @@ from batik_studio.toolpath.model import (
 )
 from batik_studio.toolpath.report import plot_route, result_report
 from batik_studio.toolpath.solvers import OptimizeResult, SolveOptions, optimize
+from batik_studio.toolpath.solvers.best import default_time_limit_s
 
+#: Share of a grouped drawing's time limits spent on the groups; the rest proves the whole drawing's bound.
+_GROUPS_SHARE = 0.9
 
 @dataclass(frozen=True)
 class PipelineSettings:
@@ -48,7 +51,7 @@ class PipelineSettings:
     method_params: dict[str, Any] = field(default_factory=dict)
     options: SolveOptions = field(default_factory=SolveOptions)
     bound: bool = True
-    bound_time_limit_s: float = 60.0
+    bound_time_limit_s: float | None = None
     draw_feed_mm_min: float = DEFAULT_DRAW_FEED_MM_MIN
     rapid_feed_mm_min: float = DEFAULT_RAPID_FEED_MM_MIN
     pen: PenSettings = field(default_factory=PenSettings)
@@ -66,7 +69,7 @@ class PipelineSettings:
             raise DrawingError("feeds must be positive (mm/min)")
         if self.options.time_limit_s is not None and not self.options.time_limit_s > 0:
             raise DrawingError(f"the time limit must be positive, got {self.options.time_limit_s} s")
-        if not self.bound_time_limit_s > 0:
+        if self.bound_time_limit_s is not None and not self.bound_time_limit_s > 0:
             raise DrawingError(f"the bound's time limit must be positive, got {self.bound_time_limit_s} s")
         for name in ("merge_tolerance_mm", "dedupe_mm", "accel_mm_s2"):
             value = getattr(self, name)
@@ -125,23 +128,25 @@ def order_groups(
     """Order each group of ``drawing`` alone, in sequence, each starting where the one before ended.
 
     One group is ordered exactly as :func:`~batik_studio.toolpath.solvers.optimize` orders a drawing. With
-    several, each group's bound is lowered by how far the group before could end from where this order ended it
-    (so their sum holds for every order that keeps the groups in sequence), and the bound reported is the larger
-    of that sum and the bound of the whole drawing ordered freely (which no grouped order can beat either).
+    several, the time limits are shared out by the groups' sizes (a tenth kept for the whole drawing's bound);
+    each group's bound is lowered by how far the group before could end from where this order ended it (so their
+    sum holds for every order that keeps the groups in sequence), and the bound reported is the larger of that sum
+    and the bound of the whole drawing ordered freely (which no grouped order can beat either).
     """
     feeds = {"draw_feed_mm_min": settings.draw_feed_mm_min, "rapid_feed_mm_min": settings.rapid_feed_mm_min}
-    common = {"bound": settings.bound, "bound_time_limit_s": settings.bound_time_limit_s, **feeds}
     if len(drawing.group_sizes) <= 1:
         return optimize(
-            drawing, settings.method, settings.options, progress=progress, **common, **settings.method_params
+            drawing,
+            settings.method,
+            settings.options,
+            progress=progress,
+            bound=settings.bound,
+            bound_time_limit_s=settings.bound_time_limit_s,
+            **feeds,
+            **settings.method_params,
         )
     ranges = drawing.group_ranges()
-    options = SolveOptions(
-        return_to_origin=False,
-        reloop=settings.options.reloop,
-        time_limit_s=settings.options.time_limit_s,
-        seed=settings.options.seed,
-    )
+    search_s, bound_s = settings.options.time_limit_s, settings.bound_time_limit_s or settings.options.time_limit_s
     start = np.asarray(drawing.origin, dtype=np.float64)
     orders: list[Order] = []
     bounds: list[float | None] = []
@@ -151,7 +156,23 @@ def order_groups(
         part = drawing.group(g, origin=(float(start[0]), float(start[1])))
         done = len(orders) / len(ranges)
         report = None if progress is None else (lambda f, d=done: progress(d + f / len(ranges)))
-        result = optimize(part, settings.method, options, progress=report, **common, **settings.method_params)
+        share = _GROUPS_SHARE * len(span) / len(drawing)
+        options = SolveOptions(
+            return_to_origin=False,
+            reloop=settings.options.reloop,
+            time_limit_s=None if search_s is None else share * search_s,
+            seed=settings.options.seed,
+        )
+        result = optimize(
+            part,
+            settings.method,
+            options,
+            progress=report,
+            bound=settings.bound,
+            bound_time_limit_s=None if bound_s is None else share * bound_s,
+            **feeds,
+            **settings.method_params,
+        )
         orders.append(result.order)
         seconds += result.seconds
         lower = result.lower_bound_mm
@@ -173,7 +194,7 @@ def order_groups(
             drawing.merged(),
             return_to_origin=return_to_origin,
             reloop=settings.options.reloop,
-            time_limit_s=settings.bound_time_limit_s,
+            time_limit_s=(1 - _GROUPS_SHARE) * (bound_s or default_time_limit_s(2 * len(drawing))),
             upper_bound_mm=after.travel_mm,
         ).value_mm
         details["whole_drawing_lower_bound_mm"] = whole

@@ -21,7 +21,7 @@ from batik_studio.toolpath.model import (
 )
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph, order_from_tour
 from batik_studio.toolpath.solvers.base import OptimizeResult, Progress, SolveOptions, Solver, SolverDetails
-from batik_studio.toolpath.solvers.best import BestSolver, available_cores
+from batik_studio.toolpath.solvers.best import BestSolver, available_cores, default_time_limit_s
 from batik_studio.toolpath.solvers.construction import greedy_tour
 from batik_studio.toolpath.solvers.directions import best_entries
 from batik_studio.toolpath.solvers.greedy import GreedySolver
@@ -75,12 +75,11 @@ def greedy_order(drawing: Drawing, graph: SegmentGraph, options: SolveOptions) -
     return start, exact
 
 
-def _check_feeds(draw_feed_mm_min: float, rapid_feed_mm_min: float, bound_time_limit_s: float) -> None:
-    for name, value, unit in (
-        ("drawing feed", draw_feed_mm_min, "mm/min"),
-        ("travel feed", rapid_feed_mm_min, "mm/min"),
-        ("bound time limit", bound_time_limit_s, "seconds"),
-    ):
+def _check_feeds(draw_feed_mm_min: float, rapid_feed_mm_min: float, bound_time_limit_s: float | None) -> None:
+    checked = [("drawing feed", draw_feed_mm_min, "mm/min"), ("travel feed", rapid_feed_mm_min, "mm/min")]
+    if bound_time_limit_s is not None:
+        checked.append(("bound time limit", bound_time_limit_s, "seconds"))
+    for name, value, unit in checked:
         if isinstance(value, bool) or not isinstance(value, int | float) or not (value > 0 and math.isfinite(value)):
             raise OptionError(f"the {name} must be a positive number of {unit}, got {value!r}")
 
@@ -94,7 +93,7 @@ def optimize(
     draw_feed_mm_min: float = DEFAULT_DRAW_FEED_MM_MIN,
     rapid_feed_mm_min: float = DEFAULT_RAPID_FEED_MM_MIN,
     bound: bool = False,
-    bound_time_limit_s: float = 60.0,
+    bound_time_limit_s: float | None = None,
     params: Any = None,
     **values: Any,
 ) -> OptimizeResult:
@@ -106,8 +105,9 @@ def optimize(
     the greedy order, ``best`` and the bound.
 
     With ``bound``, a lower bound on travel is proven on another thread while the search runs (the compiled
-    search releases the interpreter lock), for at most ``bound_time_limit_s`` of its own, so the result says how
-    far from optimal it can at most be (``gap_pct``); ``best`` then leaves that core to the bound.
+    search releases the interpreter lock), for at most ``bound_time_limit_s`` of its own (default: the search's
+    time limit, or ``best``'s size-based default, so the whole call takes about as long as the search), and the
+    result says how far from optimal it can at most be (``gap_pct``); ``best`` then leaves that core to the bound.
     """
     check_method(method)
     options = options or SolveOptions()
@@ -122,6 +122,8 @@ def optimize(
     load_compiled_code(method)
     started = time.perf_counter()
     graph = build_graph(drawing, return_to_origin=ret)
+    if bound_time_limit_s is None:
+        bound_time_limit_s = options.time_limit_s or default_time_limit_s(len(graph))
     start, greedy = greedy_order(drawing, graph, options)
     greedy_mm = travel_mm(drawing, greedy, return_to_origin=ret)
     with ThreadPoolExecutor(max_workers=1) as pool:
