@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-import os
-import tempfile
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -244,8 +243,11 @@ def evaluate(
     for folder, row in result["unknown"].items():
         typer.echo(f"unknown {folder}: AUROC {row['auroc']:.3f}, rejected {100 * row['rejected']:.1f}% of {row['n']}")
     if report:
+        from batik_studio.atomic import write_text_atomically
+
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        with _user_errors():
+            write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n", inputs=[model])
 
 
 @app.command("classify")
@@ -295,15 +297,18 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _require_positive(**values: float | None) -> None:
+    """Refuse an option value that is not a positive finite number (NaN, infinity, zero or less)."""
+    for name, value in values.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise BatikError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+
+
+def _require_finite(**values: float) -> None:
+    """Refuse an option value that is NaN or infinite."""
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise BatikError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
 
 
 def _method_choices() -> type[enum.Enum]:
@@ -466,8 +471,8 @@ def toolpath_stats(
     from batik_studio.toolpath.report import metrics_lines
 
     with _user_errors():
-        if draw_feed <= 0 or rapid_feed <= 0:
-            raise BatikError("feeds must be positive (mm/min)")
+        _require_positive(draw_feed=draw_feed, rapid_feed=rapid_feed, tolerance_mm=tolerance_mm)
+        _require_finite(pen_z_threshold=pen_z_threshold)
         document = _read(input_path, pen_z_threshold, pen_down, pen_up, tolerance_mm)
         metrics = measure(
             document.drawing,
@@ -489,7 +494,7 @@ def toolpath_optimize(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Also draw the route before and after as PNG here.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed for randomised methods.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed for randomised methods.")] = 0,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Stop searching after this many seconds (default: set by the method)."),
@@ -533,19 +538,22 @@ def toolpath_optimize(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from batik_studio.toolpath.io import GcodeSettings, write_gcode
+    from batik_studio.atomic import atomic_outputs, check_outputs
+    from batik_studio.toolpath.io import GcodeSettings, gcode_lines
     from batik_studio.toolpath.model import Order
     from batik_studio.toolpath.report import plot_route, report_lines, result_report
     from batik_studio.toolpath.solvers import SolveOptions, optimize
 
     with _user_errors():
-        if output.resolve() == input_path.resolve():
-            raise BatikError(f"{output}: the output would overwrite the input; choose another file")
-        for target in (output, report, plot):
-            if target is not None and not target.resolve().parent.is_dir():
-                raise BatikError(f"{target}: folder {target.resolve().parent} does not exist; create it first")
-        if draw_feed <= 0 or rapid_feed <= 0 or (time_limit is not None and time_limit <= 0) or bound_time_limit <= 0:
-            raise BatikError("feeds and the time limits must be positive")
+        check_outputs([output, report, plot], inputs=[input_path])
+        _require_positive(
+            draw_feed=draw_feed,
+            rapid_feed=rapid_feed,
+            time_limit=time_limit,
+            bound_time_limit=bound_time_limit,
+            tolerance_mm=tolerance_mm,
+        )
+        _require_finite(pen_z_threshold=pen_z_threshold)
         document = _read(input_path, pen_z_threshold, pen_down, pen_up, tolerance_mm)
         svg_pens = document.kind == "svg"
         settings = GcodeSettings(
@@ -572,13 +580,16 @@ def toolpath_optimize(
                 bound_time_limit_s=bound_time_limit,
                 **params,
             )
-        write_gcode(document, result.order, output, settings=settings)
         figures = result_report(result, document)
-        if report is not None:
-            _write_text_atomically(report, json.dumps(figures, indent=2) + "\n")
-        if plot is not None:
-            before = Order.identity(len(document.drawing))
-            plot_route(document.drawing, before, result.order, plot, return_to_origin=not no_return)
+        # Every output is made in full before any is renamed into place: a failure leaves all of them as they were.
+        with atomic_outputs(output, report, plot, inputs=[input_path]) as (gcode_file, report_file, plot_file):
+            lines = gcode_lines(document, result.order, settings=settings)
+            gcode_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            if report_file is not None:
+                report_file.write_text(json.dumps(figures, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+            if plot_file is not None:
+                before = Order.identity(len(document.drawing))
+                plot_route(document.drawing, before, result.order, plot_file, return_to_origin=not no_return)
     typer.echo(f"{input_path} ({document.kind}) -> {output}")
     for line in report_lines(figures):
         typer.echo(line)
@@ -604,7 +615,7 @@ def toolpath_experiment(
         str | None,
         typer.Option("--ray", help="Run replications as Ray tasks: a cluster address, 'auto' or 'local'."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the first replication.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the first replication.")] = 0,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per run at most.")] = None,
     no_return: Annotated[
         bool, typer.Option("--no-return", help="The job ends at the last stroke, not at the origin.")
@@ -640,8 +651,10 @@ def toolpath_experiment(
     with _user_errors():
         names = [name.strip() for name in methods.split(",") if name.strip()]
         params = _solver_params(names, {key: arguments[key] for key in _METHOD_PARAMETERS})
-        if time_limit is not None and time_limit <= 0:
-            raise BatikError(f"--time-limit must be positive, got {time_limit}")
+        _require_positive(time_limit=time_limit, at_seconds=at_seconds, tolerance_mm=tolerance_mm)
+        _require_finite(pen_z_threshold=pen_z_threshold)
+        if out.exists() and not out.is_dir():
+            raise BatikError(f"{out}: exists and is not a folder; --out names the folder for the report")
         settings = ExperimentSettings(
             tuple(names), replications, seed, not no_return, time_limit_s=time_limit, params=params
         )

@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from sqlalchemy import JSON, DateTime, Float, Index, String, create_engine, dele
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.errors import BatikError
 
 DATABASE_URL_ENV = "BATIK_DATABASE_URL"
@@ -164,14 +164,8 @@ def _write_jpeg(image: Image.Image, path: Path, max_px: int) -> None:
         return
     copy = image.convert("RGB")
     copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".jpg.tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            copy.save(file, format="JPEG", quality=88)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_outputs(path) as (tmp,):
+        copy.save(tmp, format="JPEG", quality=88)
 
 
 def _csv_safe(text: str) -> str:

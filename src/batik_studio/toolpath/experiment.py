@@ -17,7 +17,6 @@ import json
 import math
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.errors import InputError
 from batik_studio.toolpath.model import Drawing, measure
 from batik_studio.toolpath.solvers import SOLVERS, optimize
@@ -563,14 +563,8 @@ def plot_figures(summary: dict[str, Any], records: Sequence[RunRecord], out_dir:
 
 def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
     """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_outputs(path) as (temporary,):
+        write(str(temporary))
 
 
 def write_report(summary: dict[str, Any], records: Sequence[RunRecord], out_dir: Path) -> list[Path]:

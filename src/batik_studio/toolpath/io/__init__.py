@@ -10,9 +10,9 @@ when complete, so an interrupted run never leaves a half-written output.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from batik_studio.atomic import write_text_atomically
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import (
     MAX_COORDINATE_MM,
@@ -113,22 +113,9 @@ def write_gcode(
     document: Document, order: Order, path: str | os.PathLike[str], *, settings: GcodeSettings | None = None
 ) -> Path:
     """Write ``document`` drawn in ``order`` to ``path`` atomically (temporary file, then rename); return the path."""
-    target = Path(path)
     lines = gcode_lines(document, order, settings=settings)
-    directory = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write("\n".join(lines) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return target
+    write_text_atomically(path, "\n".join(lines) + "\n", inputs=[document.source])
+    return Path(path)
 
 
 __all__ = [
