@@ -1,5 +1,8 @@
 """Every file Batik Studio writes goes through here: checked, written to a temporary file, then renamed.
 
+Inputs are checked here too (:func:`input_file_size`): only regular files are read, so a FIFO, a device or a
+folder named as input is one clear error instead of a hang, a memory blow-up or a traceback.
+
 An output is refused when it is a folder, a device, FIFO or socket, one of the inputs, named twice, or in a folder
 that does not exist, so an input is never overwritten and only regular files are ever written. The content goes to
 a temporary file beside the target and is renamed over it only when complete: a failed run leaves no new file
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from batik_studio.errors import OutputError
+from batik_studio.errors import InputError, OutputError
 
 
 def _umask() -> int:
@@ -75,6 +78,21 @@ def check_outputs(
             raise OutputError(f"{path}: named for two outputs; give each output its own file")
         checked.append(target)
     return checked
+
+
+def input_file_size(path: str | os.PathLike[str], error: type[InputError] = InputError) -> int:
+    """The size in bytes of the regular file ``path``; ``error`` naming the file when it is anything else."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        raise error(f"{path}: no such file") from None
+    except OSError as failure:  # a symlink loop, a name too long, no permission, ...
+        raise error(f"{path}: cannot open ({failure.strerror or failure})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise error(f"{path}: is a folder; name a file")
+    if not stat.S_ISREG(status.st_mode):
+        raise error(f"{path}: is not a regular file (a device, FIFO or socket); name a regular file")
+    return status.st_size
 
 
 def _new_mode(target: Path) -> int:
@@ -144,4 +162,4 @@ def write_text_atomically(
     return write_bytes_atomically(path, text.encode("utf-8"), inputs=inputs)
 
 
-__all__ = ["atomic_outputs", "check_outputs", "write_bytes_atomically", "write_text_atomically"]
+__all__ = ["atomic_outputs", "check_outputs", "input_file_size", "write_bytes_atomically", "write_text_atomically"]

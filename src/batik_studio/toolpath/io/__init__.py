@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from batik_studio.atomic import write_text_atomically
+from batik_studio.atomic import input_file_size, write_text_atomically
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import (
     MAX_COORDINATE_MM,
@@ -38,6 +38,8 @@ _MAX_BYTES = 500_000_000
 
 
 def _sniff_kind(path: Path, head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode("utf-8")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if text.startswith((b"<?xml", b"<svg", b"<!doctype svg", b"<!--")) or path.suffix.lower() in (".svg", ".svgz"):
         return "svg"
@@ -45,7 +47,14 @@ def _sniff_kind(path: Path, head: bytes) -> str:
 
 
 def _read_text(path: Path) -> list[str]:
+    """The lines of a text file: UTF-8 (with or without a byte-order mark) or UTF-16 with one; any line ends."""
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").splitlines()
+        except UnicodeDecodeError:
+            raise DrawingError(f"{path}: starts like UTF-16 text but is not; expected G-code or SVG") from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise DrawingError(f"{path}: line {line}: binary data (NUL byte); not a G-code or SVG text file")
@@ -77,11 +86,10 @@ def read_drawing(
     source = Path(path)
     if not tolerance_mm > 0:
         raise DrawingError(f"the flattening tolerance must be positive (mm), got {tolerance_mm}")
-    if not source.is_file():
-        raise DrawingError(f"{source}: no such file")
-    if source.stat().st_size > _MAX_BYTES:
+    size = input_file_size(source, DrawingError)
+    if size > _MAX_BYTES:
         raise DrawingError(f"{source}: file is larger than {_MAX_BYTES // 1_000_000} MB")
-    if source.stat().st_size == 0:
+    if size == 0:
         raise DrawingError(f"{source}: empty file; expected G-code or SVG")
     with source.open("rb") as handle:
         head = handle.read(512)
