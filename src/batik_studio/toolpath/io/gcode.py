@@ -157,7 +157,7 @@ def flatten_arc(
         count = 1 if not full_turn else 4
     else:
         step = 2 * math.acos(max(1 - tolerance_mm / radius, -1.0))
-        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS)
+        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS) if step > 0 else _MAX_ARC_POINTS
     t = np.arange(1, count + 1, dtype=np.float64) / count
     angles = a0 + sweep * t
     radii = r0 + (r1 - r0) * t

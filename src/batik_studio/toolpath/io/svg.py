@@ -107,23 +107,30 @@ def _element_name(element: se.Shape, index: int) -> str:
     return f"<{tag} id={ident!r}>" if ident else f"<{tag}> #{index + 1}"
 
 
+def _chords(second_difference: float, tolerance_px: float) -> int:
+    """Chords that keep a Bezier curve with this second difference within ``tolerance_px`` (capped)."""
+    ratio = second_difference / (8.0 * tolerance_px)
+    return math.ceil(math.sqrt(ratio)) if ratio < 1e10 else 100_000
+
+
 def _curve_points(segment: se.PathSegment, tolerance_px: float) -> np.ndarray:
     """Points along a curved segment (start excluded, end included) within ``tolerance_px`` of it."""
     if isinstance(segment, se.CubicBezier):
         p = np.array([segment.start, segment.control1, segment.control2, segment.end], dtype=np.float64)
         second = max(np.hypot(*(p[0] - 2 * p[1] + p[2])), np.hypot(*(p[1] - 2 * p[2] + p[3]))) * 6.0
-        count = math.ceil(math.sqrt(second / (8.0 * tolerance_px)))
+        count = _chords(second, tolerance_px)
     elif isinstance(segment, se.QuadraticBezier):
         p = np.array([segment.start, segment.control, segment.end], dtype=np.float64)
         second = np.hypot(*(p[0] - 2 * p[1] + p[2])) * 2.0
-        count = math.ceil(math.sqrt(second / (8.0 * tolerance_px)))
+        count = _chords(second, tolerance_px)
     else:
         radius = max(abs(segment.rx), abs(segment.ry)) if segment.rx is not None else 0.0
         sweep = abs(segment.sweep) if segment.sweep is not None else 0.0
         if radius <= tolerance_px or not math.isfinite(radius * sweep):
             count = 1
         else:
-            count = math.ceil(sweep / (2 * math.acos(1 - tolerance_px / radius)))
+            step = 2 * math.acos(1 - tolerance_px / radius)
+            count = math.ceil(sweep / step) if step > 0 else 100_000
     count = max(1, min(count, 100_000))
     if count == 1:
         return np.array([segment.end], dtype=np.float64)
