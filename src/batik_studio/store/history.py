@@ -152,7 +152,16 @@ def default_images_dir(database_url: str) -> Path:
     return Path(platformdirs.user_data_dir("batik-studio", appauthor=False)) / "images"
 
 
+#: How long (s) a SQLite connection waits for another one's write lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL: readers never wait for the writer, and a killed process loses no committed entry.
+
+    The driver begins a transaction only at the first write, so a delete's read-then-write cannot fail with a
+    stale snapshot; writers queue on the busy timeout (tests/store/test_crash.py measures both).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -192,8 +201,10 @@ class HistoryStore:
             if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             self.images_dir.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, pool_pre_ping=True)
-            if url.get_backend_name() == "sqlite":
+            sqlite = url.get_backend_name() == "sqlite"
+            connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S} if sqlite else {}
+            self.engine: Engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            if sqlite:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             _Base.metadata.create_all(self.engine)
         except Exception as error:
