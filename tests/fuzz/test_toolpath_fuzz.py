@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import random
+import socket
 import stat
 
 import pytest
@@ -83,7 +86,7 @@ def test_optimize_writes_everything_or_nothing(tmp_path, secret_file, umask_022,
 )
 def test_optimize_output_paths_are_checked_before_any_work(tmp_path, target):
     source = tmp_path / "in.gcode"
-    source.write_text(corpus.gcode_drawing(__import__("random").Random(1), strokes=3))
+    source.write_text(corpus.gcode_drawing(random.Random(1), strokes=3))
     out = tmp_path / "out.gcode"
     args = {
         "input": ["-o", source],
@@ -99,7 +102,7 @@ def test_optimize_output_paths_are_checked_before_any_work(tmp_path, target):
     result = invoke(["toolpath", "optimize", source, *args, *FAST])
     assert result.exit_code == 1
     assert snapshot(tmp_path) == before
-    assert stat.S_ISCHR(__import__("os").stat("/dev/full").st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/full").st_mode)
 
 
 def test_a_failure_after_ordering_keeps_the_existing_output(tmp_path, monkeypatch):
@@ -107,7 +110,7 @@ def test_a_failure_after_ordering_keeps_the_existing_output(tmp_path, monkeypatc
     from batik_studio.toolpath import report as report_module
 
     source = tmp_path / "in.gcode"
-    source.write_text(corpus.gcode_drawing(__import__("random").Random(2), strokes=4))
+    source.write_text(corpus.gcode_drawing(random.Random(2), strokes=4))
     out = tmp_path / "out.gcode"
     out.write_text("keep me\n")
 
@@ -123,7 +126,7 @@ def test_a_failure_after_ordering_keeps_the_existing_output(tmp_path, monkeypatc
 
 def test_experiment_out_naming_a_file_is_refused_before_running(tmp_path):
     source = tmp_path / "in.gcode"
-    source.write_text(corpus.gcode_drawing(__import__("random").Random(3), strokes=3))
+    source.write_text(corpus.gcode_drawing(random.Random(3), strokes=3))
     (tmp_path / "report").write_text("a file")
     result = invoke(["toolpath", "experiment", source, "--out", tmp_path / "report", "--replications", "2"])
     assert result.exit_code == 1 and "not a folder" in result.stderr
@@ -141,7 +144,7 @@ _OPTION = st.sampled_from(["--draw-feed", "--rapid-feed", "--time-limit", "--bou
 def test_numeric_options_are_results_or_clean_refusals(tmp_path_factory, option, value):
     folder = tmp_path_factory.mktemp("options")
     source = folder / "in.gcode"
-    source.write_text(corpus.gcode_drawing(__import__("random").Random(4), strokes=2))
+    source.write_text(corpus.gcode_drawing(random.Random(4), strokes=2))
     out = folder / "out.gcode"
     result = invoke(["toolpath", "optimize", source, "-o", out, *FAST, option, value])
     number = float(value)
@@ -206,10 +209,22 @@ def test_own_output_reads_back(tmp_path, arc, feed):
 @pytest.mark.parametrize("prefix", [b"\xef\xbb\xbf", b""])
 @pytest.mark.parametrize("line_end", [b"\n", b"\r\n"])
 def test_bom_and_crlf_gcode_read_like_plain_utf8(tmp_path, prefix, line_end):
-    text = corpus.gcode_drawing(__import__("random").Random(5), strokes=3)
+    text = corpus.gcode_drawing(random.Random(5), strokes=3)
     plain, odd = tmp_path / "plain.gcode", tmp_path / "odd.gcode"
     plain.write_text(text)
     odd.write_bytes(prefix + text.encode().replace(b"\n", line_end))
     assert invoke(["toolpath", "stats", odd]).stdout.splitlines()[1:] == invoke(
         ["toolpath", "stats", plain]
     ).stdout.splitlines()[1:]
+
+
+def test_experiment_with_an_unreachable_ray_address_is_one_error(tmp_path):
+    pytest.importorskip("ray", reason="Ray is not installed (pip install '.[cluster]')")
+    source = tmp_path / "in.gcode"
+    source.write_text(corpus.gcode_drawing(random.Random(6), strokes=3))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = invoke(["toolpath", "experiment", source, "--out", tmp_path / "out", "--ray", f"127.0.0.1:{port}"])
+    assert result.exit_code == 1 and "nothing answers" in result.stderr
+    assert not (tmp_path / "out").exists()
