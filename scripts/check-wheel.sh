@@ -13,8 +13,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "wheel check: building the wheel"
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$repo"
+# Built from a copy of the tracked files, as from a fresh clone: no build/ or egg-info left from earlier builds.
+echo "wheel check: building the wheel from the tracked files"
+mkdir "$work/clone"
+if git -C "$repo" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git -C "$repo" ls-files -z | (cd "$repo" && tar --null -T - -cf -) | tar -xf - -C "$work/clone"
+else
+    cp -a "$repo/." "$work/clone"
+fi
+"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$work/clone"
 wheel=$(ls "$work"/dist/batik_studio-*.whl)
 echo "wheel check: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB); installing into a fresh venv"
 "$PYTHON" -m venv "$work/venv"
@@ -27,15 +34,22 @@ unset PYTHONPATH BATIK_MODEL_DIR
 py="$work/venv/bin/python"
 batik="$work/venv/bin/batik"
 
-"$py" - <<'PY'
+"$py" - "$work/clone/models" <<'PY'
 import importlib.util
 import sys
+from pathlib import Path
 
 import batik_studio
+from batik_studio.vision.predict import shipped_model
 
 assert importlib.util.find_spec("torch") is None, "torch is installed in the wheel's environment"
 assert "/site-packages/" in batik_studio.__file__, f"batik_studio imported from {batik_studio.__file__}"
-print(f"wheel check: batik_studio from {batik_studio.__file__}, no torch", file=sys.stderr)
+for folder in sorted(p for p in Path(sys.argv[1]).iterdir() if p.is_dir()):
+    shipped = shipped_model(folder.name)
+    missing = sorted(f.name for f in folder.iterdir() if f.is_file() and not (shipped / f.name).is_file())
+    assert "/site-packages/" in str(shipped) and not missing, f"{folder.name}: not in the wheel: {missing}"
+    print(f"wheel check: model {folder.name} shipped at {shipped}")
+print(f"wheel check: batik_studio from {batik_studio.__file__}, no torch")
 PY
 
 "$py" - <<'PY'

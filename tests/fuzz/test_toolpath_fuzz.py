@@ -82,7 +82,17 @@ def test_optimize_writes_everything_or_nothing(tmp_path, secret_file, umask_022,
 
 @pytest.mark.parametrize(
     "target",
-    ["input", "report=input", "plot=input", "report=output", "folder", "missing-folder", "/dev/full", "/dev/null"],
+    [
+        "input",
+        "report=input",
+        "plot=input",
+        "report=output",
+        "folder",
+        "missing-folder",
+        "/dev/full",
+        "/dev/null",
+        "/proc",
+    ],
 )
 def test_optimize_output_paths_are_checked_before_any_work(tmp_path, target):
     source = tmp_path / "in.gcode"
@@ -97,6 +107,7 @@ def test_optimize_output_paths_are_checked_before_any_work(tmp_path, target):
         "missing-folder": ["-o", tmp_path / "nope" / "out.gcode"],
         "/dev/full": ["-o", "/dev/full"],
         "/dev/null": ["-o", out, "--report", "/dev/null"],
+        "/proc": ["-o", "/proc/o.gcode"],
     }[target]
     before = snapshot(tmp_path)
     result = invoke(["toolpath", "optimize", source, *args, *FAST])
