@@ -61,7 +61,10 @@ def _check_xml(source: Path) -> None:
     try:
         root = defusedxml.ElementTree.parse(str(source), forbid_dtd=False).getroot()
     except defusedxml.DefusedXmlException as error:
-        raise DrawingError(f"{source}: XML entities and external references are refused ({error})") from None
+        what = f"entity {error.name!r}" if getattr(error, "name", None) else type(error).__name__
+        raise DrawingError(
+            f"{source}: XML entities and external references are refused ({what}); save the SVG without a DTD"
+        ) from None
     except ElementTree.ParseError as error:
         line, column = error.position
         raise DrawingError(f"{source}: line {line}, column {column}: not a well-formed SVG file ({error})") from None
