@@ -17,9 +17,12 @@ install() {
     echo "Installing Debian's $* for the $what..."
     local log
     log=$(mktemp)
-    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } \
-        >"$log" 2>&1; then
-        echo "skip: $what: apt-get install $* failed ($(tail -n 1 "$log")); its tests will be skipped."
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"; } >"$log" 2>&1
+    local status=$?
+    if [ "$status" != 0 ]; then
+        local reason
+        reason=$(tail -n 1 "$log")
+        echo "skip: $what: apt-get install $* failed (${reason:-exit status $status}); its tests will be skipped."
     fi
     rm -f "$log"
 }
