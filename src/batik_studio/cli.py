@@ -157,6 +157,19 @@ def data_subset(
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 
+def _check_model_out(out: Path, data: list[Path]) -> None:
+    """Refuse a ``--out`` that training would destroy when it replaces it: a file, a dataset, any other folder."""
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        raise BatikError(f"{out}: exists and is not a folder; --out names the model folder to write")
+    for folder in data:
+        source = folder.resolve()
+        if target == source or source.is_relative_to(target) or target.is_relative_to(source):
+            raise BatikError(f"{out}: overlaps the dataset {folder}; write the model folder somewhere else")
+    if target.is_dir() and any(target.iterdir()) and not (target / "model.onnx").is_file():
+        raise BatikError(f"{out}: is a folder that holds no model; --out replaces it, so name a new or model folder")
+
+
 @app.command("train")
 def train(
     data: Annotated[
@@ -186,6 +199,8 @@ def train(
     """Train a motif classifier and write a model folder (ONNX model, labels, calibration, card)."""
     from batik_studio.vision.config import TrainConfig
 
+    with _user_errors():
+        _check_model_out(out, data)
     overrides = {"recipe": recipe, "backbone": backbone, "weights": str(weights) if weights else None, "seed": seed}
     try:
         settings = (

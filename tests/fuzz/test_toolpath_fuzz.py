@@ -239,3 +239,25 @@ def test_experiment_with_an_unreachable_ray_address_is_one_error(tmp_path):
     result = invoke(["toolpath", "experiment", source, "--out", tmp_path / "out", "--ray", f"127.0.0.1:{port}"])
     assert result.exit_code == 1 and "nothing answers" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["dataset", "inside-dataset", "parent-of-dataset", "file", "unrelated-folder"])
+def test_train_never_replaces_what_is_not_a_model_folder(tmp_path, case):
+    data = tmp_path / "photos"
+    (data / "Kawung").mkdir(parents=True)
+    (data / "Kawung" / "a.jpg").write_bytes(b"photo")
+    other = tmp_path / "documents"
+    other.mkdir()
+    (other / "letter.txt").write_text("keep")
+    (tmp_path / "notes.txt").write_text("keep")
+    out = {
+        "dataset": data,
+        "inside-dataset": data / "model",
+        "parent-of-dataset": tmp_path,
+        "file": tmp_path / "notes.txt",
+        "unrelated-folder": other,
+    }[case]
+    before = sorted((p.relative_to(tmp_path), p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file())
+    result = invoke(["train", "--data", data, "--out", out])
+    assert result.exit_code == 1
+    assert sorted((p.relative_to(tmp_path), p.read_bytes()) for p in tmp_path.rglob("*") if p.is_file()) == before
