@@ -13,6 +13,7 @@ import os
 import random
 import socket
 import stat
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,10 +32,10 @@ FAST = ["--method", "greedy", "--bound-time-limit", "1"]
 @pytest.fixture(scope="module")
 def secret_file():
     """A file an external entity would leak into the output if it were ever expanded."""
-    path = "/tmp/batik-fuzz-secret"
-    with open(path, "w") as handle:
-        handle.write(SECRET)
+    path = Path("/tmp/batik-fuzz-secret")
+    path.write_text(SECRET)
     yield path
+    path.unlink(missing_ok=True)
 
 
 def _write_case(tmp_path, name, data, suffix):
