@@ -7,8 +7,7 @@ import enum
 import functools
 import inspect
 import json
-import os
-import tempfile
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -161,6 +160,19 @@ def data_subset(
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 
+def _check_model_out(out: Path, data: list[Path]) -> None:
+    """Refuse a ``--out`` that training would destroy when it replaces it: a file, a dataset, any other folder."""
+    target = out.resolve()
+    if target.exists() and not target.is_dir():
+        raise BatikError(f"{out}: exists and is not a folder; --out names the model folder to write")
+    for folder in data:
+        source = folder.resolve()
+        if target == source or source.is_relative_to(target) or target.is_relative_to(source):
+            raise BatikError(f"{out}: overlaps the dataset {folder}; write the model folder somewhere else")
+    if target.is_dir() and any(target.iterdir()) and not (target / "model.onnx").is_file():
+        raise BatikError(f"{out}: is a folder that holds no model; --out replaces it, so name a new or model folder")
+
+
 @app.command("train")
 def train(
     data: Annotated[
@@ -190,6 +202,8 @@ def train(
     """Train a motif classifier and write a model folder (ONNX model, labels, calibration, card)."""
     from batik_studio.vision.config import TrainConfig
 
+    with _user_errors():
+        _check_model_out(out, data)
     overrides = {"recipe": recipe, "backbone": backbone, "weights": str(weights) if weights else None, "seed": seed}
     try:
         settings = (
@@ -247,8 +261,11 @@ def evaluate(
     for folder, row in result["unknown"].items():
         typer.echo(f"unknown {folder}: AUROC {row['auroc']:.3f}, rejected {100 * row['rejected']:.1f}% of {row['n']}")
     if report:
+        from batik_studio.atomic import write_text_atomically
+
         report.parent.mkdir(parents=True, exist_ok=True)
-        report.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+        with _user_errors():
+            write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n", inputs=[model])
 
 
 @app.command("classify")
@@ -298,15 +315,18 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def _require_positive(**values: float | None) -> None:
+    """Refuse an option value that is not a positive finite number (NaN, infinity, zero or less)."""
+    for name, value in values.items():
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise BatikError(f"--{name.replace('_', '-')} must be a positive number, got {value}")
+
+
+def _require_finite(**values: float) -> None:
+    """Refuse an option value that is NaN or infinite."""
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise BatikError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
 
 
 def _method_choices() -> type[enum.Enum]:
@@ -482,8 +502,8 @@ def toolpath_stats(
     from batik_studio.toolpath.pipeline import describe_drawing
 
     with _user_errors():
-        if draw_feed <= 0 or rapid_feed <= 0:
-            raise BatikError("feeds must be positive (mm/min)")
+        _require_positive(draw_feed=draw_feed, rapid_feed=rapid_feed, tolerance_mm=tolerance_mm)
+        _require_finite(pen_z_threshold=pen_z_threshold)
         pen = PenSettings(z_threshold_mm=pen_z_threshold, down_command=pen_down, up_command=pen_up)
         placement = _placement(y_down, origin, anchor)
         document = read_drawing(input_path, pen=pen, tolerance_mm=tolerance_mm, placement=placement)
@@ -512,7 +532,7 @@ def toolpath_optimize(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Also draw the route before and after as PNG here.")
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed for randomised methods.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed for randomised methods.")] = 0,
     time_limit: Annotated[
         float | None,
         typer.Option("--time-limit", help="Stop searching after this many seconds (default: set by the method)."),
@@ -575,6 +595,14 @@ def toolpath_optimize(
     from batik_studio.toolpath.solvers import SolveOptions
 
     with _user_errors():
+        _require_positive(
+            draw_feed=draw_feed,
+            rapid_feed=rapid_feed,
+            time_limit=time_limit,
+            bound_time_limit=bound_time_limit,
+            tolerance_mm=tolerance_mm,
+        )
+        _require_finite(pen_z_threshold=pen_z_threshold)
         name = Method(method).value
         params = _solver_params([name], method_values or {})
         settings = PipelineSettings(
@@ -638,7 +666,7 @@ def toolpath_experiment(
         str | None,
         typer.Option("--ray", help="Run replications as Ray tasks: a cluster address, 'auto' or 'local'."),
     ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the first replication.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the first replication.")] = 0,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per run at most.")] = None,
     no_return: Annotated[
         bool, typer.Option("--no-return", help="The job ends at the last stroke, not at the origin.")
@@ -660,6 +688,10 @@ def toolpath_experiment(
     with _user_errors():
         names = [name.strip() for name in methods.split(",") if name.strip()]
         params = _solver_params(names, method_values or {})
+        _require_positive(time_limit=time_limit, at_seconds=at_seconds, tolerance_mm=tolerance_mm)
+        _require_finite(pen_z_threshold=pen_z_threshold)
+        if out.exists() and not out.is_dir():
+            raise BatikError(f"{out}: exists and is not a folder; --out names the folder for the report")
         settings = ExperimentSettings(
             tuple(names), replications, seed, not no_return, time_limit_s=time_limit, params=params
         )

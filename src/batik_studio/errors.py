@@ -24,8 +24,12 @@ class ImageError(InputError):
     """A file is not a usable image (not an image, truncated, too large)."""
 
 
+class OutputError(InputError):
+    """An output path cannot be written safely: a folder, a device, an input file, or a folder that is missing."""
+
+
 class ModelError(BatikError):
     """A model folder is missing, incomplete or inconsistent."""
 
 
-__all__ = ["BatikError", "DrawingError", "ImageError", "InputError", "ModelError", "OptionError"]
+__all__ = ["BatikError", "DrawingError", "ImageError", "InputError", "ModelError", "OptionError", "OutputError"]

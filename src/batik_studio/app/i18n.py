@@ -101,6 +101,10 @@ TEXT: dict[str, dict[str, str]] = {
         "en": 'The file "{name}" cannot be used as a photo. Use JPEG, PNG, WEBP or HEIC, at most {mb} MB.',
     },
     "classify.error_detail": {"id": "Rincian: {error}", "en": "Details: {error}"},
+    "classify.limit": {
+        "id": "Sesi ini sudah mengklasifikasi {n} foto, batas per sesi. Muat ulang halaman untuk memulai sesi baru.",
+        "en": "This session has classified {n} photos, the limit per session. Reload the page to start a new one.",
+    },
     "classify.likely": {"id": "Kemungkinan besar **{motif}**", "en": "Likely **{motif}**"},
     "classify.possibly": {"id": "Mungkin **{motif}**", "en": "Possibly **{motif}**"},
     "classify.uncertain": {"id": "Belum pasti, paling mirip **{motif}**", "en": "Uncertain, closest to **{motif}**"},

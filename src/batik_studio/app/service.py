@@ -26,6 +26,9 @@ MAX_UPLOAD_MB = 25
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1_000_000
 MAX_PIXELS = 50_000_000
 
+#: Photos one browser session may classify: a stuck script or key cannot fill the history or hold the model.
+MAX_UPLOADS_PER_SESSION = 200
+
 #: Confidence at or above which a result reads "likely", and at or above which it reads "possibly".
 LIKELY_AT = 0.8
 POSSIBLY_AT = 0.5
@@ -169,6 +172,7 @@ __all__ = [
     "MAX_PIXELS",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_MB",
+    "MAX_UPLOADS_PER_SESSION",
     "ToolpathOutcome",
     "classify_upload",
     "confidence_level",

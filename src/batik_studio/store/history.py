@@ -14,7 +14,6 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from sqlalchemy import JSON, DateTime, Float, Index, String, create_engine, dele
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.errors import BatikError
 
 DATABASE_URL_ENV = "BATIK_DATABASE_URL"
@@ -152,7 +152,16 @@ def default_images_dir(database_url: str) -> Path:
     return Path(platformdirs.user_data_dir("batik-studio", appauthor=False)) / "images"
 
 
+#: How long (s) a SQLite connection waits for another one's write lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL: readers never wait for the writer, and a killed process loses no committed entry.
+
+    The driver begins a transaction only at the first write, so a delete's read-then-write cannot fail with a
+    stale snapshot; writers queue on the busy timeout (tests/store/test_crash.py measures both).
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -164,14 +173,8 @@ def _write_jpeg(image: Image.Image, path: Path, max_px: int) -> None:
         return
     copy = image.convert("RGB")
     copy.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".jpg.tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            copy.save(file, format="JPEG", quality=88)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_outputs(path) as (tmp,):
+        copy.save(tmp, format="JPEG", quality=88)
 
 
 def _csv_safe(text: str) -> str:
@@ -198,8 +201,10 @@ class HistoryStore:
             if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
                 Path(url.database).parent.mkdir(parents=True, exist_ok=True)
             self.images_dir.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, pool_pre_ping=True)
-            if url.get_backend_name() == "sqlite":
+            sqlite = url.get_backend_name() == "sqlite"
+            connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S} if sqlite else {}
+            self.engine: Engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            if sqlite:
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             _Base.metadata.create_all(self.engine)
         except Exception as error:

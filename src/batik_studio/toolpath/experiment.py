@@ -16,7 +16,7 @@ import json
 import math
 import os
 import platform
-import tempfile
+import socket
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.errors import InputError, OptionError
 from batik_studio.toolpath.model import Drawing, measure
 from batik_studio.toolpath.solvers import SOLVERS, optimize
@@ -210,6 +211,20 @@ def _run_in_pool(
     return records
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse a ``host:port`` Ray address where nothing listens, before Ray retries it for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as error:
+        raise InputError(
+            f"--ray {address}: nothing answers at {host}:{port} ({error.strerror or error}); start the cluster "
+            "or use --ray local"
+        ) from None
+
+
 def _run_on_ray(
     drawing: Drawing, specs: list[RunSpec], settings: ExperimentSettings, address: str, progress: RunProgress | None
 ) -> list[RunRecord]:
@@ -219,7 +234,12 @@ def _run_on_ray(
         raise OptionError("running replications on Ray needs Ray: pip install 'batik-studio[cluster]'") from error
     opened_here = not ray.is_initialized()
     if opened_here:
-        ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
+        _check_reachable(address)
+        try:
+            ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
+        except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise InputError(f"--ray {address}: cannot reach the Ray cluster ({first_line})") from None
     try:
         task = ray.remote(num_cpus=1)(run_one)
         drawing_ref = ray.put(drawing)
@@ -566,14 +586,8 @@ def plot_figures(summary: dict[str, Any], records: Sequence[RunRecord], out_dir:
 
 def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
     """Let ``write`` fill a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temp)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_outputs(path) as (temporary,):
+        write(str(temporary))
 
 
 def write_report(summary: dict[str, Any], records: Sequence[RunRecord], out_dir: Path) -> list[Path]:

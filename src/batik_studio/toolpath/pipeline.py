@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from batik_studio.atomic import atomic_outputs, check_outputs
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.bounds import lower_bound
 from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, Placement, read_drawing, write_drawing
@@ -36,6 +36,7 @@ from batik_studio.toolpath.solvers.best import default_time_limit_s
 
 #: Share of a grouped drawing's time limits spent on the groups; the rest proves the whole drawing's bound.
 _GROUPS_SHARE = 0.9
+
 
 @dataclass(frozen=True)
 class PipelineSettings:
@@ -247,19 +248,6 @@ def describe_drawing(
     return lines
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> Path:
-    directory = path.parent if str(path.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(json.dumps(data, indent=2) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def prepare(document: Document, settings: PipelineSettings) -> tuple[Document, dict[str, Any]]:
     """The document to order: groups merged, touching strokes joined and retraced ones dropped, as asked."""
     from batik_studio.toolpath.cleanup import clean_document
@@ -281,15 +269,10 @@ def optimise_file(
     """Read ``path``, order it group by group and write the result (G-code, or SVG for an ``.svg`` output).
 
     The report (JSON) and the plot (PNG, the route before and after, drawn as the user drew it) are written
-    when their paths are given. Every file is written to a temporary file and renamed.
+    when their paths are given: all of them, each to a temporary file renamed at the end, or none.
     """
     source = Path(path)
-    targets = [Path(p) for p in (output, report, plot) if p is not None]
-    for target in targets:
-        if target.resolve() == source.resolve():
-            raise DrawingError(f"{target}: the output would overwrite the input; choose another file")
-        if not target.resolve().parent.is_dir():
-            raise DrawingError(f"{target}: folder {target.resolve().parent} does not exist; create it first")
+    check_outputs([output, report, plot], inputs=[source])
     document = read_drawing(source, pen=settings.pen, tolerance_mm=settings.tolerance_mm, placement=settings.placement)
     document, cleaning = prepare(document, settings)
     result = order_groups(document.drawing, settings, progress)
@@ -303,27 +286,27 @@ def optimise_file(
         draw_feed_mm_min=settings.draw_feed_mm_min,
         rapid_feed_mm_min=settings.rapid_feed_mm_min,
     )
-    written = []
-    if output is not None:
-        gcode = settings.gcode
-        if document.kind == "gcode":
-            gcode = replace(gcode, pen_up=None, pen_down=None)
-        written.append(write_drawing(document, result.order, output, settings=gcode))
-    if report is not None:
-        written.append(_write_json(Path(report), figures))
-    if plot is not None:
-        before = Order.identity(len(document.drawing))
-        written.append(
+    gcode = settings.gcode
+    if document.kind == "gcode":
+        gcode = replace(gcode, pen_up=None, pen_down=None)
+    # Every output is made in full before any is renamed into place: a failure leaves all of them as they were.
+    with atomic_outputs(output, report, plot, inputs=[source]) as (output_file, report_file, plot_file):
+        if output_file is not None:
+            write_drawing(document, result.order, output_file, settings=gcode)
+        if report_file is not None:
+            report_file.write_text(json.dumps(figures, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        if plot_file is not None:
+            before = Order.identity(len(document.drawing))
             plot_route(
                 document.drawing,
                 before,
                 result.order,
-                plot,
+                plot_file,
                 return_to_origin=settings.options.return_to_origin,
                 y_down=document.y_down,
             )
-        )
-    return Outcome(document, result, figures, tuple(written))
+    written = tuple(Path(p) for p in (output, report, plot) if p is not None)
+    return Outcome(document, result, figures, written)
 
 
 __all__ = ["Outcome", "PipelineSettings", "describe_drawing", "optimise_file", "order_groups", "prepare"]

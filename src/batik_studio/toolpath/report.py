@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.toolpath.io import Document
 from batik_studio.toolpath.model import (
     DEFAULT_DRAW_FEED_MM_MIN,
@@ -272,15 +272,8 @@ def plot_route(
     _draw(left, drawing, before, "before", return_to_origin, y_down)
     _draw(right, drawing, after, "after", return_to_origin, y_down)
     right.legend(loc="upper right", fontsize="small")
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".png")
-    os.close(handle)
-    try:
+    with atomic_outputs(target) as (temporary,):
         figure.savefig(temporary, format="png")
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
     return target
 
 

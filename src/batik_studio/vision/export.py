@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.vision.backbones import build_backbone
 
 
@@ -62,10 +62,9 @@ def export_onnx(module: nn.Module, path: Path, image_size: int, output_names: li
     """Write ``module`` (eval mode) as an ONNX graph with a dynamic batch axis; atomic (temp file + rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     example = torch.zeros(1, 3, image_size, image_size)
     axes = {"images": {0: "n"}} | {name: {0: "n"} for name in output_names}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), atomic_outputs(path) as (tmp,):
         warnings.simplefilter("ignore")
         torch.onnx.export(
             module.eval(),
@@ -77,7 +76,6 @@ def export_onnx(module: nn.Module, path: Path, image_size: int, output_names: li
             opset_version=17,
             dynamo=False,
         )
-    os.replace(tmp, path)
     return path
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from batik_studio.atomic import atomic_outputs
 from batik_studio.vision.augment import Augment, random_view
 from batik_studio.vision.data import Dataset
 from batik_studio.vision.images import load_image
@@ -121,9 +122,8 @@ def extract_features(
     features = np.stack(out) if out else np.zeros((0, n_views, 0), dtype=np.float32)
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache_file.with_suffix(".tmp.npz")
-        np.savez(tmp, features=features)
-        os.replace(tmp, cache_file)
+        with atomic_outputs(cache_file) as (tmp,):
+            np.savez(tmp, features=features)
     return features
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from batik_studio.atomic import input_file_size
 from batik_studio.errors import ImageError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".heic", ".heif"})
@@ -60,13 +61,13 @@ def load_image(
     else:
         path = Path(source)
         name = str(path)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise ImageError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
+        size = input_file_size(path, ImageError)
         if size > max_bytes:
             raise ImageError(f"{name}: {size:,} bytes is more than the {max_bytes:,} allowed")
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageError(f"{name}: cannot read the file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:
         raise ImageError(f"{name}: {len(data):,} bytes is more than the {max_bytes:,} allowed")
     try:

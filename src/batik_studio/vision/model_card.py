@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from batik_studio.atomic import write_text_atomically
 from batik_studio.vision.model_dir import (
     CARD_FILE,
     CARD_MARKDOWN,
@@ -210,9 +210,7 @@ def _write_markdown(path: Path, card: dict) -> None:
     lines += ["", "## Known limits", ""] + [f"- {limit}" for limit in card["known_limits"]]
     if card.get("notes"):
         lines += ["", "## Notes", "", card["notes"]]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines) + "\n")
-    os.replace(tmp, path)
+    write_text_atomically(path, "\n".join(lines) + "\n")
 
 
 __all__ = ["KNOWN_LIMITS", "record_evaluation", "record_speed", "summarize", "write_card"]

@@ -8,13 +8,13 @@ means the rejection score uses), ``metrics.json`` and the model card (``card.jso
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from batik_studio.atomic import write_text_atomically
 from batik_studio.errors import ModelError
 
 MODEL_FILE = "model.onnx"
@@ -139,10 +139,7 @@ def read_json(path: Path) -> dict | list:
 
 def write_json(path: Path, data: dict | list) -> None:
     """Write JSON atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def read_calibration(folder: Path) -> Calibration:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,14 @@ from batik_studio.vision.model_dir import (
 )
 from batik_studio.vision.preprocess import Preprocess, tta_views
 
-#: The model shipped in the repository (``<repo>/models/batik7``).
-SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "models" / "batik7"
+
+def shipped_model(name: str = "batik7") -> Path:
+    """The folder of a model shipped inside the package (``<repo>/models/<name>``, package data in a wheel)."""
+    return Path(os.fspath(resources.files("batik_studio") / "models" / name))
+
+
+#: The model used when none is given.
+SHIPPED_MODEL = shipped_model()
 
 
 def default_model_dir() -> Path:
@@ -128,4 +135,12 @@ class Predictor:
         return Prediction(top[0][0], top[0][1], top, bool(unknown[0]), milliseconds)
 
 
-__all__ = ["SHIPPED_MODEL", "Prediction", "Predictor", "default_model_dir", "load_image", "softmax"]
+__all__ = [
+    "SHIPPED_MODEL",
+    "Prediction",
+    "Predictor",
+    "default_model_dir",
+    "load_image",
+    "shipped_model",
+    "softmax",
+]

@@ -31,6 +31,9 @@ done = st.session_state.setdefault("classified", {})
 store = resources.store()
 entry = store.get(done[photo.file_id]) if photo.file_id in done else None
 if entry is None:
+    if len(done) >= service.MAX_UPLOADS_PER_SESSION:
+        st.warning(t("classify.limit", lang, n=service.MAX_UPLOADS_PER_SESSION))
+        st.stop()
     try:
         entry = service.classify_upload(photo.getvalue(), photo.name, resources.predictor(), store)
     except ImageError as error:

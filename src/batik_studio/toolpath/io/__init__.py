@@ -11,9 +11,9 @@ when complete, so an interrupted run never leaves a half-written output.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from batik_studio.atomic import input_file_size, write_text_atomically
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import (
     MAX_COORDINATE_MM,
@@ -42,6 +42,8 @@ _MAX_BYTES = 500_000_000
 
 
 def _sniff_kind(path: Path, head: bytes) -> str:
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode("utf-8")
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if path.suffix.lower() == ".dxf" or text.startswith((b"0\r\nsection", b"0\nsection", b"autocad binary dxf")):
         return "dxf"
@@ -51,7 +53,14 @@ def _sniff_kind(path: Path, head: bytes) -> str:
 
 
 def _read_text(path: Path) -> list[str]:
+    """The lines of a text file: UTF-8 (with or without a byte-order mark) or UTF-16 with one; any line ends."""
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").splitlines()
+        except UnicodeDecodeError:
+            raise DrawingError(f"{path}: starts like UTF-16 text but is not; expected G-code or SVG") from None
+    data = data.removeprefix(b"\xef\xbb\xbf")
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         raise DrawingError(f"{path}: line {line}: binary data (NUL byte); not a G-code or SVG text file")
@@ -87,11 +96,10 @@ def read_drawing(
     source = Path(path)
     if not tolerance_mm > 0:
         raise DrawingError(f"the flattening tolerance must be positive (mm), got {tolerance_mm}")
-    if not source.is_file():
-        raise DrawingError(f"{source}: no such file")
-    if source.stat().st_size > _MAX_BYTES:
+    size = input_file_size(source, DrawingError)
+    if size > _MAX_BYTES:
         raise DrawingError(f"{source}: file is larger than {_MAX_BYTES // 1_000_000} MB")
-    if source.stat().st_size == 0:
+    if size == 0:
         raise DrawingError(f"{source}: empty file; expected G-code or SVG")
     with source.open("rb") as handle:
         head = handle.read(512)
@@ -129,23 +137,6 @@ def gcode_lines(document: Document, order: Order, *, settings: GcodeSettings | N
     )
 
 
-def _write_atomically(target: Path, text: str) -> Path:
-    directory = target.parent if str(target.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="\n", dir=directory, prefix=f".{target.name}.", suffix=".tmp", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
-    return target
-
-
 def write_svg(document: Document, order: Order, path: str | os.PathLike[str]) -> Path:
     """Write ``document`` drawn in ``order`` as an SVG in millimetres (a layer per group), atomically."""
     text = svg_text(
@@ -155,7 +146,8 @@ def write_svg(document: Document, order: Order, path: str | os.PathLike[str]) ->
         title=f"{document.source.name}, ordered",
         page_mm=document.page_mm,
     )
-    return _write_atomically(Path(path), text)
+    write_text_atomically(path, text, inputs=[document.source])
+    return Path(path)
 
 
 def write_drawing(
@@ -172,7 +164,8 @@ def write_gcode(
 ) -> Path:
     """Write ``document`` drawn in ``order`` to ``path`` atomically (temporary file, then rename); return the path."""
     lines = gcode_lines(document, order, settings=settings)
-    return _write_atomically(Path(path), "\n".join(lines) + "\n")
+    write_text_atomically(path, "\n".join(lines) + "\n", inputs=[document.source])
+    return Path(path)
 
 
 __all__ = [

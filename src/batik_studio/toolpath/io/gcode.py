@@ -47,8 +47,9 @@ from batik_studio.toolpath.model import Drawing, Order, keeps_groups, oriented_p
 ARC_RADIUS_TOL_MM = 0.05
 ARC_RADIUS_REL_TOL = 0.001
 
-#: No arc is cut into more chords than this, whatever the tolerance.
+#: No arc is cut into more chords than this, whatever the tolerance, and no drawing into more points in all.
 _MAX_ARC_POINTS = 100_000
+MAX_ARC_POINTS_TOTAL = 5_000_000
 
 _WORD = re.compile(r"([A-Z])\s*([-+]?(?:\d+\.?\d*|\.\d+))")
 _PAREN_COMMENT = re.compile(r"\([^()]*\)")
@@ -123,6 +124,11 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def _reads_back(value: float) -> bool:
+    """Whether ``value`` written with :func:`_fmt` reads back within a millionth of itself (tiny R words do not)."""
+    return abs(float(_fmt(value)) - value) <= 1e-6 * abs(value)
+
+
 def _arc_center_from_radius(
     start: np.ndarray, end: np.ndarray, radius: float, clockwise: bool, source: Path, number: int
 ) -> np.ndarray:
@@ -167,7 +173,7 @@ def flatten_arc(
         count = 1 if not full_turn else 4
     else:
         step = 2 * math.acos(max(1 - tolerance_mm / radius, -1.0))
-        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS)
+        count = min(max(1, math.ceil(abs(sweep) / step - 1e-9)), _MAX_ARC_POINTS) if step > 0 else _MAX_ARC_POINTS
     t = np.arange(1, count + 1, dtype=np.float64) / count
     angles = a0 + sweep * t
     radii = r0 + (r1 - r0) * t
@@ -235,6 +241,7 @@ class _Reader:
         self.group_sizes: list[int] = []
         self.group_names: list[str] = []
         self.group_ends = False
+        self.arc_points = 0
 
     def is_command(self, line: _Line) -> bool:
         """Whether ``line`` asks the machine for more than a move or a mode (pen commands excepted)."""
@@ -270,6 +277,8 @@ class _Reader:
             return None
         line = _Line(index, raw, _parse_words(code, self.source, index + 1), {}, False)
         for letter, value in line.words:
+            if not math.isfinite(value):
+                raise self.fail(line, f"the number after {letter} is too large to be a number")
             if letter == "G":
                 self.apply_g(line, value)
             elif letter in _LETTERS_AXES:
@@ -342,6 +351,8 @@ class _Reader:
         if "Y" in values:
             ty = values["Y"] * self.scale + (ty if self.relative else 0.0)
         target = (tx, ty)
+        if max(abs(tx), abs(ty), abs(target_z or 0.0)) > MAX_COORDINATE_MM:
+            raise self.fail(line, f"the move reaches beyond {MAX_COORDINATE_MM:g} mm, which is absurd")
         # a Z given in G91 means something else in the absolute body: such pen lines are written anew
         relative_z = self.relative and "Z" in values
 
@@ -447,7 +458,15 @@ class _Reader:
                 f"arc radius is {r0:.4f} mm at the start but {r1:.4f} mm at the end "
                 f"(allowed difference {ARC_RADIUS_TOL_MM} mm or {ARC_RADIUS_REL_TOL:.1%})",
             )
+        if np.abs(center).max() > MAX_COORDINATE_MM:
+            raise self.fail(line, f"the arc centre lies beyond {MAX_COORDINATE_MM:g} mm, which is absurd")
         points = flatten_arc(here, there, center, clockwise, self.tolerance_mm)
+        self.arc_points += len(points)
+        if self.arc_points > MAX_ARC_POINTS_TOTAL:
+            raise self.fail(
+                line,
+                f"the arcs flatten to more than {MAX_ARC_POINTS_TOTAL:,} points in all; use a larger --tolerance-mm",
+            )
         self.current.points.extend(map(tuple, points.tolist()))
         center_xy = (float(center[0]), float(center[1]))
         return Move(self.motion, target, target_z, self.feed, center_xy, radius, len(points))
@@ -559,7 +578,7 @@ def _stroke_lines(stroke: Stroke, scale: float) -> list[str]:
         if move.z is not None and move.z != z:
             words.append(f"Z{_fmt(move.z / scale)}")
         if move.motion in (2, 3):
-            if move.radius is not None:
+            if move.radius is not None and _reads_back(move.radius / scale):
                 words.append(f"R{_fmt(move.radius / scale)}")
             else:
                 cx, cy = move.center

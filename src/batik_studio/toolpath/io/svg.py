@@ -26,6 +26,7 @@ import svgelements as se
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io.document import MAX_COORDINATE_MM
+from batik_studio.toolpath.io.svg_limits import MAX_POINTS, check_svg_xml
 from batik_studio.toolpath.model import Drawing, Order, keeps_groups, oriented_path
 
 _INKSCAPE = "{http://www.inkscape.org/namespaces/inkscape}"
@@ -44,23 +45,30 @@ def _element_name(element: se.Shape, index: int) -> str:
     return f"<{tag} id={ident!r}>" if ident else f"<{tag}> #{index + 1}"
 
 
+def _chords(second_difference: float, tolerance_px: float) -> int:
+    """Chords that keep a Bezier curve with this second difference within ``tolerance_px`` (capped)."""
+    ratio = second_difference / (8.0 * tolerance_px)
+    return math.ceil(math.sqrt(ratio)) if ratio < 1e10 else 100_000
+
+
 def _curve_points(segment: se.PathSegment, tolerance_px: float) -> np.ndarray:
     """Points along a curved segment (start excluded, end included) within ``tolerance_px`` of it."""
     if isinstance(segment, se.CubicBezier):
         p = np.array([segment.start, segment.control1, segment.control2, segment.end], dtype=np.float64)
         second = max(np.hypot(*(p[0] - 2 * p[1] + p[2])), np.hypot(*(p[1] - 2 * p[2] + p[3]))) * 6.0
-        count = math.ceil(math.sqrt(second / (8.0 * tolerance_px)))
+        count = _chords(second, tolerance_px)
     elif isinstance(segment, se.QuadraticBezier):
         p = np.array([segment.start, segment.control, segment.end], dtype=np.float64)
         second = np.hypot(*(p[0] - 2 * p[1] + p[2])) * 2.0
-        count = math.ceil(math.sqrt(second / (8.0 * tolerance_px)))
+        count = _chords(second, tolerance_px)
     else:
         radius = max(abs(segment.rx), abs(segment.ry)) if segment.rx is not None else 0.0
         sweep = abs(segment.sweep) if segment.sweep is not None else 0.0
         if radius <= tolerance_px or not math.isfinite(radius * sweep):
             count = 1
         else:
-            count = math.ceil(sweep / (2 * math.acos(1 - tolerance_px / radius)))
+            step = 2 * math.acos(1 - tolerance_px / radius)
+            count = math.ceil(sweep / step) if step > 0 else 100_000
     count = max(1, min(count, 100_000))
     if count == 1:
         return np.array([segment.end], dtype=np.float64)
@@ -74,6 +82,7 @@ def _subpaths(path: se.Path, tolerance_px: float) -> list[np.ndarray]:
     polylines: list[np.ndarray] = []
     chunks: list[np.ndarray] = []
     start = None
+    made = 0
     for segment in path.segments(transformed=True):
         if isinstance(segment, se.Move):
             if len(chunks) > 1:
@@ -96,6 +105,9 @@ def _subpaths(path: se.Path, tolerance_px: float) -> list[np.ndarray]:
             chunks.append(np.array([segment.end], dtype=np.float64))
         else:
             chunks.append(_curve_points(segment, tolerance_px))
+            made += len(chunks[-1])
+            if made > MAX_POINTS:
+                raise ValueError(f"its curves flatten to more than {MAX_POINTS:,} points; use a larger --tolerance-mm")
     if len(chunks) > 1:
         polylines.append(np.concatenate(chunks))
     return polylines
@@ -158,30 +170,45 @@ def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tupl
     :class:`DrawingError` on bad input. With ``y_down`` the SVG's coordinates are kept as they are; by default y
     points up from the page's lower-left corner. The page is (width, height) in mm.
     """
+    check_svg_xml(source)
     try:
         svg = se.SVG.parse(str(source), ppi=PX_PER_INCH)
     except ElementTree.ParseError as error:
         line, column = error.position
         raise DrawingError(f"{source}: line {line}, column {column}: not a well-formed SVG file ({error})") from None
-    except (ValueError, TypeError, IndexError, KeyError) as error:
-        raise DrawingError(f"{source}: cannot read the SVG: {error}") from None
+    except (ValueError, TypeError, IndexError, KeyError, ZeroDivisionError, RecursionError) as error:
+        raise DrawingError(
+            f"{source}: cannot read the SVG ({type(error).__name__}: {error}); check its transforms and shapes"
+        ) from None
     if not isinstance(svg, se.SVG):
         raise DrawingError(f"{source}: not an SVG file (no <svg> root element)")
     tolerance_px = tolerance_mm / MM_PER_PX
     groups: list[tuple[str, list[np.ndarray]]] = []
-    index = 0
+    index = points = 0
+
+    def take(element: se.SVGElement, number: int) -> list[np.ndarray]:
+        nonlocal points
+        polylines = _shape_polylines(source, element, number, tolerance_px)
+        points += sum(len(polyline) for polyline in polylines)
+        if points > MAX_POINTS:
+            raise DrawingError(
+                f"{source}: element {_element_name(element, number)}: the flattened drawing has more than "
+                f"{MAX_POINTS:,} points; use a larger --tolerance-mm"
+            )
+        return polylines
+
     for child in svg:
         if isinstance(child, se.Group):
             found = []
             for element in child.select():
-                found += _shape_polylines(source, element, index, tolerance_px)
+                found += take(element, index)
                 index += 1
             if found:
                 groups.append((_group_name(child, len(groups) + 1), found))
             continue
         found = []
         for element in child.select() if isinstance(child, se.Use) else [child]:
-            found += _shape_polylines(source, element, index, tolerance_px)
+            found += take(element, index)
             index += 1
         if not found:
             continue
