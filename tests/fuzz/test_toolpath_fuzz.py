@@ -119,7 +119,7 @@ def test_optimize_output_paths_are_checked_before_any_work(tmp_path, target):
 
 def test_a_failure_after_ordering_keeps_the_existing_output(tmp_path, monkeypatch):
     """The report is made after the search: when it fails, the G-code written before must not have replaced -o."""
-    from batik_studio.toolpath import report as report_module
+    from batik_studio.toolpath import pipeline
 
     source = tmp_path / "in.gcode"
     source.write_text(corpus.gcode_drawing(random.Random(2), strokes=4))
@@ -129,7 +129,7 @@ def test_a_failure_after_ordering_keeps_the_existing_output(tmp_path, monkeypatc
     def broken_plot(*_args, **_kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report_module, "plot_route", broken_plot)
+    monkeypatch.setattr(pipeline, "plot_route", broken_plot)
     result = invoke(["toolpath", "optimize", source, "-o", out, "--plot", tmp_path / "p.png", *FAST])
     assert result.exit_code == 1 and "No space left" in result.stderr
     assert out.read_text() == "keep me\n"
