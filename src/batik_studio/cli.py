@@ -248,6 +248,95 @@ def evaluate(
         report.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
 
+@app.command("evaluate-sources")
+def evaluate_sources(
+    source: Annotated[
+        list[Path],
+        typer.Option(
+            "--source",
+            help="Dataset folder of one source, or of several when its MANIFEST.csv names a source per photo; repeat.",
+        ),
+    ],
+    negatives: Annotated[
+        list[Path] | None, typer.Option("--negatives", help="Folder of photos that are not batik; repeat.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,
+    backbone: Annotated[
+        str | None, typer.Option("--backbone", help="efficientnet-lite2 or efficientnet-lite0.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--json", help="Write the full report (every fold) as JSON here.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Folds run in this many local processes.")] = 1,
+    ray: Annotated[
+        str | None, typer.Option("--ray", help="Run the folds as Ray tasks: auto, local or a cluster address.")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Feature cache folder (default: user cache).")
+    ] = None,
+) -> None:
+    """Leave-one-source-out: for each source, fit on the others and score it (known, other motifs, not-batik)."""
+    from batik_studio.vision.config import TrainConfig
+    from batik_studio.vision.loso import folder_features, leave_source_out, pool_features
+    from batik_studio.vision.sources import model_motifs, read_sources
+    from batik_studio.vision.train import default_cache_dir
+
+    cache = cache_dir or default_cache_dir()
+    try:
+        settings = (
+            TrainConfig.from_toml(config, backbone=backbone)
+            if config
+            else TrainConfig(**({"backbone": backbone} if backbone else {}))
+        )
+        with _Steps() as steps:
+            pool = read_sources(source, max_distance=settings.duplicate_bits, cache_dir=cache, progress=steps)
+            motifs = model_motifs(pool)
+            features = pool_features(pool, settings, cache, steps)
+            negative_features = {Path(f).name: folder_features(f, settings, cache, steps) for f in negatives or []}
+            result = leave_source_out(
+                pool, features, motifs, settings, negative_features, workers=workers, ray_address=ray, progress=steps
+            )
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(_loso_table(result))
+    if report:
+        _write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _auc(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _loso_table(result: dict) -> str:
+    """The per-fold and averaged leave-one-source-out figures as a Markdown table."""
+    negatives = list(result["folds"][0]["negatives"]) if result["folds"] else []
+    head = ["held out", "known n", "acc %", "F1 %", "seed acc %", "seed F1 %", "ECE %", "known rej %"]
+    head += ["other n", "other AUROC", "other rej %"]
+    for name in negatives:
+        head += [f"{name} AUROC", f"{name} rej %"]
+    lines = ["motifs: " + ", ".join(result["motifs"]), "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in result["folds"]:
+        cells = [row["fold"], str(row["n_known"]), _pct(row["accuracy"]), _pct(row["macro_f1"])]
+        cells += [_pct(row["accuracy_seed"]), _pct(row["macro_f1_seed"]), _pct(row["ece_after"])]
+        cells += [_pct(row["known_rejected"]), str(row["outside"]["n"]), _auc(row["outside"]["auroc"])]
+        cells += [_pct(row["outside"]["rejected"])]
+        for name in negatives:
+            cells += [_auc(row["negatives"][name]["auroc"]), _pct(row["negatives"][name]["rejected"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    avg = result["average"]
+    cells = ["**mean of sources**", "", _pct(avg["accuracy"]), _pct(avg["macro_f1"]), _pct(avg["accuracy_seed"])]
+    cells += [_pct(avg["macro_f1_seed"]), _pct(avg["ece_after"]), _pct(avg["known_rejected"]), ""]
+    cells += [_auc(avg["outside_auroc"]), _pct(avg["outside_rejected"])]
+    for name in negatives:
+        cells += [_auc(avg[f"{name}_auroc"]), _pct(avg[f"{name}_rejected"])]
+    lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 @app.command("classify")
 def classify(
     images: Annotated[list[Path], typer.Argument(help="Photos to classify (JPEG, PNG, WEBP, HEIC, ...).")],

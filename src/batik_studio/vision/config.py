@@ -41,6 +41,7 @@ class TrainConfig:
     tta: tuple[tuple[float, float, float, bool], ...] = ((0.4, 0.5, 0.5, False),)
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
+    balanced: bool = False
     augment: Augment = Augment()
     # seed recipe
     epochs: int = 25

@@ -40,6 +40,7 @@ from batik_studio.vision.model_dir import (
     PREPROCESS_FILE,
     UNKNOWN_FILE,
     Calibration,
+    UnknownScorer,
     carry_notes,
     fit_unknown_scorer,
     write_calibration,
@@ -91,14 +92,18 @@ def fit_head(
     l2_normalize: bool,
     seed: int,
     power_normalize: bool = False,
+    balanced: bool = False,
 ) -> LinearHead:
-    """Fit a multinomial logistic regression on normalised, standardised features; return it as one linear map."""
+    """Fit a multinomial logistic regression on normalised, standardised features; return it as one linear map.
+
+    With ``balanced`` every class weighs the same in the loss, however many photos it has.
+    """
     from sklearn.linear_model import LogisticRegression
 
     x = normalize_features(features, power_normalize, l2_normalize)
     mean = x.mean(axis=0)
     std = x.std(axis=0) + 1e-6
-    model = LogisticRegression(C=c, max_iter=500, random_state=seed)
+    model = LogisticRegression(C=c, max_iter=500, random_state=seed, class_weight="balanced" if balanced else None)
     model.fit((x - mean) / std, targets)
     coef, intercept = model.coef_, model.intercept_
     if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax needs one per class
@@ -111,6 +116,52 @@ def fit_head(
 def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, v, d = features.shape
     return features.reshape(n * v, d), np.repeat(targets, v)
+
+
+@dataclass(frozen=True)
+class FittedProbe:
+    """A fitted probe: head, softmax temperature, rejection scorer and threshold, and the out-of-fold logits."""
+
+    head: LinearHead
+    temperature: float
+    scorer: UnknownScorer
+    threshold: float
+    oof_logits: np.ndarray
+
+
+def fit_probe(
+    augmented: np.ndarray,
+    held: np.ndarray,
+    targets: np.ndarray,
+    groups: np.ndarray,
+    config: TrainConfig,
+    progress: StepProgress = _no_progress,
+) -> FittedProbe:
+    """Fit the probe on cached features: augmented views (n, Va, D) to fit, served views (n, Vs, D) to score.
+
+    Grouped out-of-fold predictions (every photo scored by a head that never saw its group) give the held-out
+    logits and distances that set the temperature and the rejection threshold; then the head is refitted on all.
+    """
+    n_classes = int(targets.max()) + 1
+    oof_logits = np.zeros((len(targets), n_classes))
+    oof_distance = np.zeros(len(targets))
+    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
+    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+        x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
+        head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced)
+        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
+        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
+        progress("grouped cross-validation", k, len(folds))
+    temperature = fit_temperature(oof_logits, targets)
+    oof_probs = softmax(oof_logits, temperature)
+    progress("final head", 0, 1)
+    x, y = _views_and_targets(augmented, targets)
+    head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced)
+    oof_doubt = 1 - oof_probs.max(axis=1)
+    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
+    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
+    progress("final head", 1, 1)
+    return FittedProbe(head, temperature, scorer, threshold, oof_logits)
 
 
 @dataclass(frozen=True)
@@ -268,26 +319,9 @@ def train_probe(
         ]
     )
 
-    # Out-of-fold predictions: every training photo is scored by a head that never saw its group.
-    oof_logits = np.zeros((len(targets), len(labels)))
-    oof_distance = np.zeros(len(targets))
-    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
-    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
-        x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
-        head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
-        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
-        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
-        progress("grouped cross-validation", k, len(folds))
-    temperature = fit_temperature(oof_logits, targets)
-    oof_probs = softmax(oof_logits, temperature)
-
-    progress("final head", 0, 1)
-    x, y = _views_and_targets(augmented, targets)
-    head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
-    oof_doubt = 1 - oof_probs.max(axis=1)
-    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
-    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
-    progress("final head", 1, 1)
+    fitted = fit_probe(augmented, held, targets, groups, config, progress)
+    head, temperature, scorer, threshold = fitted.head, fitted.temperature, fitted.scorer, fitted.threshold
+    oof_logits = fitted.oof_logits
 
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
@@ -387,10 +421,12 @@ def train_model(
 
 
 __all__ = [
+    "FittedProbe",
     "LinearHead",
     "TrainingPool",
     "default_cache_dir",
     "fit_head",
+    "fit_probe",
     "normalize_features",
     "read_training_pool",
     "train_model",
