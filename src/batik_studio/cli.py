@@ -158,17 +158,44 @@ def data_subset(
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
 
 
+@data_app.command("negatives")
+def data_negatives(
+    out: Annotated[Path, typer.Option("--out", help="New folder for the generated photos (one folder per kind).")],
+    per_kind: Annotated[int, typer.Option("--per-kind", min=1, help="Photos per generated kind.")] = 30,
+    crops_of: Annotated[
+        Path | None, typer.Option("--crops-of", help="Also write close crops of these non-batik photos.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Write self-made photos that are not batik (stripes, checks, florals, dots, mottled dye, crops)."""
+    from batik_studio.vision.negatives import write_negatives
+
+    try:
+        counts = write_negatives(out, per_kind, crops_of, seed)
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps({"out": str(out), "counts": counts}, indent=2))
+
+
 @app.command("train")
 def train(
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
     data: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--data",
             help="Dataset folder (its test/ split, if any, is never trained on); repeat to train on several, "
             "classes matched by folder name.",
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
+    ] = None,
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            help="Instead of --data: source folders as for evaluate-sources; the model learns every catalogue "
+            "motif that two sources have, plus the seed motifs.",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,
     recipe: Annotated[
         str | None, typer.Option("--recipe", help="probe (default) or seed (the paper's protocol).")
@@ -185,6 +212,7 @@ def train(
     ] = None,
 ) -> None:
     """Train a motif classifier and write a model folder (ONNX model, labels, calibration, card)."""
+    from batik_studio.errors import InputError
     from batik_studio.vision.config import TrainConfig
 
     overrides = {"recipe": recipe, "backbone": backbone, "weights": str(weights) if weights else None, "seed": seed}
@@ -194,10 +222,18 @@ def train(
             if config
             else TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
         )
-        from batik_studio.vision.train import train_model
+        if bool(data) == bool(source):
+            raise InputError("give either --data or --source (one or more folders), not both")
+        from batik_studio.vision.train import train_model, train_sources
 
         with _Steps() as steps:
-            summary = train_model(data, out, settings, cache_dir=cache_dir, progress=steps)
+            if source:
+                from batik_studio.vision.model_card import write_card
+
+                summary = train_sources(source, out, settings, cache_dir=cache_dir, progress=steps)
+                write_card(out)
+            else:
+                summary = train_model(data, out, settings, cache_dir=cache_dir, progress=steps)
     except BatikError as error:
         raise _fail(error) from error
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2, ensure_ascii=False))
@@ -340,7 +376,10 @@ def _loso_table(result: dict) -> str:
 @app.command("classify")
 def classify(
     images: Annotated[list[Path], typer.Argument(help="Photos to classify (JPEG, PNG, WEBP, HEIC, ...).")],
-    model: Annotated[Path | None, typer.Option("--model", help="Model folder (default: the shipped model).")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model folder or shipped model name (batik7); default: batik-motifs."),
+    ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many candidate motifs to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:

@@ -42,6 +42,7 @@ class TrainConfig:
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
     balanced: bool = False
+    pca_dim: int = 0
     augment: Augment = Augment()
     # seed recipe
     epochs: int = 25

@@ -266,7 +266,26 @@ def run_fold(
     }
     for name, negative in negatives.items():
         result["negatives"][name] = _rates(scores[known], _scores(fitted, negative)[2], threshold)
+    result["cue_auroc"] = _cue_aurocs(fitted, features.served[fold.test], known, outside, negatives)
     return result
+
+
+def _cue_aurocs(fitted, served: np.ndarray, known: np.ndarray, outside: np.ndarray, negatives: dict) -> dict:
+    """AUROC of each rejection cue alone (distance to the class means, doubt of the head), to choose the score."""
+    from batik_studio.vision.evaluate import roc_auc
+
+    def cues(features: np.ndarray) -> dict[str, np.ndarray]:
+        probs = _scores(fitted, features)[1]
+        return {"distance": fitted.scorer.distance(features.mean(axis=1)), "doubt": 1 - probs.max(axis=1)}
+
+    mine = cues(served)
+    sets = {"outside": cues(served[outside])} if outside.any() else {}
+    sets |= {name: cues(negative) for name, negative in negatives.items()}
+    return {
+        name: {cue: roc_auc(mine[cue][known], values) for cue, values in found.items()}
+        for name, found in sets.items()
+        if known.any()
+    }
 
 
 def _mean(rows: Sequence[dict], key: str, sub: str | None = None) -> float | None:

@@ -75,7 +75,7 @@ def write_card(model_dir: Path) -> dict:
         "seed": config.get("seed"),
         "train_seconds": training.get("train_seconds"),
         "trained_on": training.get("trained_on"),
-        "command": _train_command(model_dir.name, training.get("data"), config),
+        "command": _train_command(model_dir.name, training.get("data"), config, training.get("data_option", "--data")),
         "augmented_feature_seconds": training.get("augmented_feature_seconds"),
         "machine": training.get("machine"),
         "data": {
@@ -107,14 +107,14 @@ def write_card(model_dir: Path) -> dict:
     return card
 
 
-def _train_command(name: str, data: str | list[str] | None, config: dict) -> str | None:
+def _train_command(name: str, data: str | list[str] | None, config: dict, option: str = "--data") -> str | None:
     """The ``batik train`` command line that regenerates the model (``--config`` when settings are not defaults)."""
     from batik_studio.vision.config import TrainConfig
 
     if not data:
         return None
     paths = [data] if isinstance(data, str) else data
-    command = "batik train " + " ".join(f"--data {path}" for path in paths) + f" --out models/{name}"
+    command = "batik train " + " ".join(f"{option} {path}" for path in paths) + f" --out models/{name}"
     defaults = TrainConfig().to_dict()
     changed = {k: v for k, v in config.items() if k in defaults and _plain(defaults[k]) != _plain(v)}
     return command + (" --config train.toml  # train.toml: the `config` of card.json" if changed else "")
