@@ -310,6 +310,9 @@ def evaluate_sources(
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Feature cache folder (default: user cache).")
     ] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Store the figures in this model folder's card (same recipe).")
+    ] = None,
 ) -> None:
     """Leave-one-source-out: for each source, fit on the others and score it (known, other motifs, not-batik)."""
     from batik_studio.vision.config import TrainConfig
@@ -335,6 +338,16 @@ def evaluate_sources(
     except BatikError as error:
         raise _fail(error) from error
     typer.echo(_loso_table(result))
+    if record:
+        import shlex
+        import sys
+
+        from batik_studio.vision.model_card import record_sources
+
+        try:
+            record_sources(record, result, "batik " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        except BatikError as error:
+            raise _fail(error) from error
     if report:
         _write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 

@@ -101,7 +101,7 @@ def split_by_source(folder: Path) -> list[tuple[str, Dataset]]:
 
 
 def _hash_cache_key(dataset: Dataset) -> str:
-    files = [(str(s.path), s.path.stat().st_size, int(s.path.stat().st_mtime)) for s in dataset.samples]
+    files = [(str(s.path.resolve()), s.path.stat().st_size, int(s.path.stat().st_mtime)) for s in dataset.samples]
     return hashlib.sha1(json.dumps(files).encode()).hexdigest()[:16]
 
 
@@ -115,12 +115,12 @@ def _cached_scan(dataset: Dataset, cache_dir: Path | None, progress: Callable[[i
         with np.load(path) as data:
             good = set(data["good"].tolist())
             hashes = data["hashes"]
-        kept = Dataset(dataset.root, tuple(s for s in dataset.samples if str(s.path) in good), dataset.classes)
+        kept = Dataset(dataset.root, tuple(s for s in dataset.samples if str(s.path.resolve()) in good), dataset.classes)
         return kept, hashes
     scan = scan_dataset(dataset, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
-    np.savez(tmp, good=np.array([str(s.path) for s in scan.dataset.samples]), hashes=scan.hashes)
+    np.savez(tmp, good=np.array([str(s.path.resolve()) for s in scan.dataset.samples]), hashes=scan.hashes)
     os.replace(tmp, path)
     return scan.dataset, scan.hashes
 
