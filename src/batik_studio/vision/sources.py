@@ -115,7 +115,8 @@ def _cached_scan(dataset: Dataset, cache_dir: Path | None, progress: Callable[[i
         with np.load(path) as data:
             good = set(data["good"].tolist())
             hashes = data["hashes"]
-        kept = Dataset(dataset.root, tuple(s for s in dataset.samples if str(s.path.resolve()) in good), dataset.classes)
+        kept_samples = tuple(s for s in dataset.samples if str(s.path.resolve()) in good)
+        kept = Dataset(dataset.root, kept_samples, dataset.classes)
         return kept, hashes
     scan = scan_dataset(dataset, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
