@@ -245,7 +245,7 @@ def run_fold(
         "motifs_fitted": fitted_motifs,
         "n_known": int(known.sum()),
         "n_seed": int(seed.sum()),
-        "not_fitted": sorted(set(test_labels[~known & ~outside])),
+        "not_scored": sorted(set(test_labels[~known & ~outside])),
         "accuracy": accuracy,
         "macro_f1": macro_f1,
         "accuracy_seed": accuracy_seed,
