@@ -109,7 +109,7 @@ def test_shipped_model_on_real_photos(shared_datasets: Path) -> None:
     predictor = Predictor()
     test = shared_datasets / "batik7" / "test"
     right = total = 0
-    for label in predictor.labels:
+    for label in (name for name in predictor.labels if (test / name).is_dir()):
         for photo in sorted((test / label).iterdir())[:2]:
             right += predictor.predict(photo).label == label
             total += 1
