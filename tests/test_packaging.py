@@ -22,7 +22,7 @@ def test_every_model_folder_is_package_data():
         assert (packaged / name / "model.onnx").is_file(), name
         assert shipped_model(name).resolve() == (REPO / "models" / name).resolve()
     assert "models/**/*" in PYPROJECT["tool"]["setuptools"]["package-data"]["batik_studio"]
-    assert SHIPPED_MODEL == shipped_model("batik7")
+    assert SHIPPED_MODEL == shipped_model("batik-motifs")
 
 
 def test_base_install_orders_and_classifies_without_the_app_or_torch():

@@ -173,17 +173,44 @@ def _check_model_out(out: Path, data: list[Path]) -> None:
         raise BatikError(f"{out}: is a folder that holds no model; --out replaces it, so name a new or model folder")
 
 
+@data_app.command("negatives")
+def data_negatives(
+    out: Annotated[Path, typer.Option("--out", help="New folder for the generated photos (one folder per kind).")],
+    per_kind: Annotated[int, typer.Option("--per-kind", min=1, help="Photos per generated kind.")] = 30,
+    crops_of: Annotated[
+        Path | None, typer.Option("--crops-of", help="Also write close crops of these non-batik photos.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Write self-made photos that are not batik (stripes, checks, florals, dots, mottled dye, crops)."""
+    from batik_studio.vision.negatives import write_negatives
+
+    try:
+        counts = write_negatives(out, per_kind, crops_of, seed)
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(json.dumps({"out": str(out), "counts": counts}, indent=2))
+
+
 @app.command("train")
 def train(
+    out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
     data: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option(
             "--data",
             help="Dataset folder (its test/ split, if any, is never trained on); repeat to train on several, "
             "classes matched by folder name.",
         ),
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Model folder to write (replaced when it exists).")],
+    ] = None,
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            help="Instead of --data: source folders as for evaluate-sources; the model learns every catalogue "
+            "motif that two sources have, plus the seed motifs.",
+        ),
+    ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,
     recipe: Annotated[
         str | None, typer.Option("--recipe", help="probe (default) or seed (the paper's protocol).")
@@ -200,10 +227,11 @@ def train(
     ] = None,
 ) -> None:
     """Train a motif classifier and write a model folder (ONNX model, labels, calibration, card)."""
+    from batik_studio.errors import InputError
     from batik_studio.vision.config import TrainConfig
 
     with _user_errors():
-        _check_model_out(out, data)
+        _check_model_out(out, [*(data or []), *(source or [])])
     overrides = {"recipe": recipe, "backbone": backbone, "weights": str(weights) if weights else None, "seed": seed}
     try:
         settings = (
@@ -211,10 +239,18 @@ def train(
             if config
             else TrainConfig(**{k: v for k, v in overrides.items() if v is not None})
         )
-        from batik_studio.vision.train import train_model
+        if bool(data) == bool(source):
+            raise InputError("give either --data or --source (one or more folders), not both")
+        from batik_studio.vision.train import train_model, train_sources
 
         with _Steps() as steps:
-            summary = train_model(data, out, settings, cache_dir=cache_dir, progress=steps)
+            if source:
+                from batik_studio.vision.model_card import write_card
+
+                summary = train_sources(source, out, settings, cache_dir=cache_dir, progress=steps)
+                write_card(out)
+            else:
+                summary = train_model(data, out, settings, cache_dir=cache_dir, progress=steps)
     except BatikError as error:
         raise _fail(error) from error
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "config"}, indent=2, ensure_ascii=False))
@@ -268,10 +304,118 @@ def evaluate(
             write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n", inputs=[model])
 
 
+@app.command("evaluate-sources")
+def evaluate_sources(
+    source: Annotated[
+        list[Path],
+        typer.Option(
+            "--source",
+            help="Dataset folder of one source, or of several when its MANIFEST.csv names a source per photo; repeat.",
+        ),
+    ],
+    negatives: Annotated[
+        list[Path] | None, typer.Option("--negatives", help="Folder of photos that are not batik; repeat.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="TOML file of TrainConfig settings.")] = None,
+    backbone: Annotated[
+        str | None, typer.Option("--backbone", help="efficientnet-lite2 or efficientnet-lite0.")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--json", help="Write the full report (every fold) as JSON here.")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Folds run in this many local processes.")] = 1,
+    ray: Annotated[
+        str | None, typer.Option("--ray", help="Run the folds as Ray tasks: auto, local or a cluster address.")
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Feature cache folder (default: user cache).")
+    ] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Store the figures in this model folder's card (same recipe).")
+    ] = None,
+) -> None:
+    """Leave-one-source-out: for each source, fit on the others and score it (known, other motifs, not-batik)."""
+    from batik_studio.vision.config import TrainConfig
+    from batik_studio.vision.loso import folder_features, leave_source_out, pool_features
+    from batik_studio.vision.sources import model_motifs, read_sources
+    from batik_studio.vision.train import default_cache_dir
+
+    cache = cache_dir or default_cache_dir()
+    try:
+        settings = (
+            TrainConfig.from_toml(config, backbone=backbone)
+            if config
+            else TrainConfig(**({"backbone": backbone} if backbone else {}))
+        )
+        with _Steps() as steps:
+            pool = read_sources(source, max_distance=settings.duplicate_bits, cache_dir=cache, progress=steps)
+            motifs = model_motifs(pool)
+            features = pool_features(pool, settings, cache, steps)
+            negative_features = {Path(f).name: folder_features(f, settings, cache, steps) for f in negatives or []}
+            result = leave_source_out(
+                pool, features, motifs, settings, negative_features, workers=workers, ray_address=ray, progress=steps
+            )
+    except BatikError as error:
+        raise _fail(error) from error
+    typer.echo(_loso_table(result))
+    if record:
+        import shlex
+        import sys
+
+        from batik_studio.vision.model_card import record_sources
+
+        try:
+            record_sources(record, result, "batik " + " ".join(shlex.quote(a) for a in sys.argv[1:]))
+        except BatikError as error:
+            raise _fail(error) from error
+    if report:
+        from batik_studio.atomic import write_text_atomically
+
+        with _user_errors():
+            write_text_atomically(report, json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def _auc(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _loso_table(result: dict) -> str:
+    """The per-fold and averaged leave-one-source-out figures as a Markdown table."""
+    negatives = list(result["folds"][0]["negatives"]) if result["folds"] else []
+    head = ["held out", "known n", "acc %", "F1 %", "seed acc %", "seed F1 %", "ECE %", "known rej %"]
+    head += ["other n", "other AUROC", "other rej %"]
+    for name in negatives:
+        head += [f"{name} AUROC", f"{name} rej %"]
+    lines = ["motifs: " + ", ".join(result["motifs"]), "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in result["folds"]:
+        cells = [row["fold"], str(row["n_known"]), _pct(row["accuracy"]), _pct(row["macro_f1"])]
+        cells += [_pct(row["accuracy_seed"]), _pct(row["macro_f1_seed"]), _pct(row["ece_after"])]
+        cells += [_pct(row["known_rejected"]), str(row["outside"]["n"]), _auc(row["outside"]["auroc"])]
+        cells += [_pct(row["outside"]["rejected"])]
+        for name in negatives:
+            cells += [_auc(row["negatives"][name]["auroc"]), _pct(row["negatives"][name]["rejected"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    avg = result["average"]
+    cells = ["**mean of sources**", "", _pct(avg["accuracy"]), _pct(avg["macro_f1"]), _pct(avg["accuracy_seed"])]
+    cells += [_pct(avg["macro_f1_seed"]), _pct(avg["ece_after"]), _pct(avg["known_rejected"]), ""]
+    cells += [_auc(avg["outside_auroc"]), _pct(avg["outside_rejected"])]
+    for name in negatives:
+        cells += [_auc(avg[f"{name}_auroc"]), _pct(avg[f"{name}_rejected"])]
+    lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 @app.command("classify")
 def classify(
     images: Annotated[list[Path], typer.Argument(help="Photos to classify (JPEG, PNG, WEBP, HEIC, ...).")],
-    model: Annotated[Path | None, typer.Option("--model", help="Model folder (default: the shipped model).")] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model folder or shipped model name (batik7); default: batik-motifs."),
+    ] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="How many candidate motifs to show.")] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON.")] = False,
 ) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from batik_studio.errors import ImageError, ModelError
-from batik_studio.vision.predict import SHIPPED_MODEL, Prediction, Predictor, softmax
+from batik_studio.vision.predict import SEED_MODEL, SHIPPED_MODEL, Prediction, Predictor, softmax
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,14 +56,18 @@ def test_missing_model_folder(tmp_path: Path) -> None:
         Predictor(tmp_path / "half")
 
 
-def test_shipped_model_is_complete_and_small() -> None:
-    """The shipped model folder holds every file, is at most 30 MB and its card carries measured scores."""
-    assert SHIPPED_MODEL.is_dir(), "models/batik7 is missing"
-    size_mb = sum(p.stat().st_size for p in SHIPPED_MODEL.iterdir()) / 1e6
-    assert size_mb <= 30
-    predictor = Predictor()
-    assert predictor.labels == ["Insang", "Kawung", "Mega Mendung", "Parang", "Sidoluhur", "Truntum", "Tumpal"]
-    assert predictor.card["evaluations"]["batik7/test"]["accuracy"] > 0.9
+def test_shipped_models_are_complete_and_small() -> None:
+    """The default model knows more than the seed motifs; ``batik7`` stays selectable by name; each <= 50 MB."""
+    for folder in (SHIPPED_MODEL, SEED_MODEL):
+        assert folder.is_dir(), f"{folder} is missing"
+        assert sum(p.stat().st_size for p in folder.iterdir()) / 1e6 <= 50
+    seed = Predictor("batik7")
+    assert seed.labels == ["Insang", "Kawung", "Mega Mendung", "Parang", "Sidoluhur", "Truntum", "Tumpal"]
+    assert seed.card["evaluations"]["batik7/test"]["accuracy"] > 0.9
+    default = Predictor()
+    assert default.model_dir == SHIPPED_MODEL
+    assert set(seed.labels) < set(default.labels)
+    assert default.card["evaluations"]["batik7/test"]["accuracy"] > 0.9
 
 
 def test_predict_without_torch(tmp_path: Path) -> None:
@@ -101,8 +105,8 @@ def test_predict_accepts_bytes_and_reports_bad_bytes() -> None:
 
 
 def test_shipped_model_on_real_photos(shared_datasets: Path) -> None:
-    """The shipped model names the motif of the first two batik7/test photos of every class (at most one miss)."""
-    predictor = Predictor()
+    """The 7-motif model names the motif of the first two batik7/test photos of every class (at most one miss)."""
+    predictor = Predictor("batik7")
     test = shared_datasets / "batik7" / "test"
     right = total = 0
     for label in predictor.labels:
@@ -110,3 +114,15 @@ def test_shipped_model_on_real_photos(shared_datasets: Path) -> None:
             right += predictor.predict(photo).label == label
             total += 1
     assert right >= total - 1
+
+
+def test_shipped_model_names_real_photos(shared_datasets: Path) -> None:
+    """The default model names held-out real photos (batik7/test, never trained on) and photos of other sources."""
+    predictor = Predictor()
+    photos = []
+    for motif in ("Insang", "Kawung", "Mega Mendung", "Parang", "Sidoluhur", "Truntum", "Tumpal"):
+        photos += [(motif, p) for p in sorted((shared_datasets / "batik7" / "test" / motif).iterdir())[:3]]
+    for source, motif in (("tegarardi", "Kawung"), ("riokt", "Mega Mendung"), ("batiklens", "Insang")):
+        photos += [(motif, p) for p in sorted((shared_datasets / "sources" / source / motif).iterdir())[:2]]
+    right = [predictor.predict(path).label == motif for motif, path in photos]
+    assert sum(right) >= 0.85 * len(photos), f"{sum(right)} of {len(photos)} named right"

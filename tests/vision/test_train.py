@@ -167,3 +167,14 @@ def test_training_pool_drops_copies_of_another_datasets_test_photos(tiny_dataset
     assert [s.path.name for s in pool.parts[1].samples] == ["own.png"]
     assert [(p.name, why) for p, why in pool.bad] == [("copy.png", "near-duplicate of another dataset's test photo")]
     assert len(pool.hashes) == 42 + 1
+
+
+def test_fit_head_with_principal_components_is_one_linear_map() -> None:
+    """With pca_dim the head still separates the classes and its logits come from one (C, D) map on the features."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(3, 40))
+    targets = np.repeat(np.arange(3), 60)
+    features = np.abs(centres[targets] + 0.3 * rng.normal(size=(180, 40)))
+    head = fit_head(features, targets, c=1.0, l2_normalize=True, seed=0, power_normalize=True, pca_dim=8)
+    assert head.weight.shape == (3, 40)
+    assert (head.logits(features).argmax(axis=1) == targets).mean() > 0.95

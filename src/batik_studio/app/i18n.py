@@ -56,6 +56,16 @@ TEXT: dict[str, dict[str, str]] = {
         "id": "Foto di luar motifnya yang ditolak sebagai tidak dikenal (`{folder}`, {n} foto): **{rejected}**.",
         "en": "Photos outside its motifs rejected as unknown (`{folder}`, {n} photos): **{rejected}**.",
     },
+    "home.unseen": {
+        "id": "Diuji pada foto dari {k} koleksi publik yang tidak dilihatnya saat belajar (satu koleksi setiap kali), "
+        "model menebak motif dengan benar pada **{accuracy}** foto, rata-rata. Foto kain yang bukan batik ditolak "
+        "**{negatives}** kali, foto motif yang tidak dikenalnya **{outside}** kali; **{known}** foto motif yang "
+        "dikenalnya ikut ditolak.",
+        "en": "Tested on photos from {k} public collections it did not see while learning (one collection at a "
+        "time), it named the motif right for **{accuracy}** of photos on average. It turned away **{negatives}** "
+        "of photos of cloth that is not batik and **{outside}** of photos of motifs it does not know; it also "
+        "turned away **{known}** of photos of motifs it does know.",
+    },
     "home.card_limits": {
         "id": "Dari kartu model (dalam bahasa Inggris):",
         "en": "From the model card:",

@@ -41,6 +41,8 @@ class TrainConfig:
     tta: tuple[tuple[float, float, float, bool], ...] = ((0.4, 0.5, 0.5, False),)
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
+    balanced: bool = False
+    pca_dim: int = 0
     augment: Augment = Augment()
     # seed recipe
     epochs: int = 25

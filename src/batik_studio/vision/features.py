@@ -65,7 +65,8 @@ def file_digest(path: Path) -> str:
 
 
 def _cache_key(trunk: Path, dataset: Dataset, pre: Preprocess, aug: Augment | None, n_views: int, seed: int) -> str:
-    files = [(str(s.path), s.path.stat().st_size, int(s.path.stat().st_mtime)) for s in dataset.samples]
+    # Resolved paths: the same photos reached through another relative path or link share their cached features.
+    files = [(str(s.path.resolve()), s.path.stat().st_size, int(s.path.stat().st_mtime)) for s in dataset.samples]
     payload = {
         "trunk": file_digest(trunk),
         "pre": asdict(pre),

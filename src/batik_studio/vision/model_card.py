@@ -56,8 +56,51 @@ def record_speed(model_dir: Path, speed: dict) -> None:
     write_card(model_dir)
 
 
+def record_sources(model_dir: Path, result: dict, command: str) -> None:
+    """Store a leave-one-source-out result (averages, and each fold without its list of wrong answers)."""
+    model_dir = check_model_dir(Path(model_dir))
+    path = model_dir / METRICS_FILE
+    metrics = read_json(path)
+    folds = [{k: v for k, v in row.items() if k != "wrong"} for row in result["folds"]]
+    metrics["leave_source_out"] = {"command": command, "average": result["average"], "folds": folds}
+    write_json(path, metrics)
+    write_card(model_dir)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
+
+
+def _sources_lines(loso: dict) -> list[str]:
+    avg = loso["average"]
+    lines = [
+        "",
+        "## Leave-one-source-out",
+        "",
+        f"For each source of photos, the recipe is fitted on the others and scored on it (`{loso['command']}`).",
+        "",
+        "| held out | known photos | accuracy | macro-F1 | seed 7 accuracy | ECE after | known rejected | "
+        "other motifs AUROC | other motifs rejected |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in loso["folds"]:
+        outside = row["outside"]
+        auroc = "n/a" if outside["auroc"] is None else f"{outside['auroc']:.3f}"
+        lines.append(
+            f"| {row['fold']} | {row['n_known']} | {_pct(row['accuracy'])} | {_pct(row['macro_f1'])} | "
+            f"{_pct(row['accuracy_seed'])} | {_pct(row['ece_after'])} | {_pct(row['known_rejected'])} | "
+            f"{auroc} ({outside['n']}) | {_pct(outside['rejected'])} |"
+        )
+    auroc = "n/a" if avg["outside_auroc"] is None else f"{avg['outside_auroc']:.3f}"
+    lines.append(
+        f"| **mean of sources** | | {_pct(avg['accuracy'])} | {_pct(avg['macro_f1'])} | {_pct(avg['accuracy_seed'])} | "
+        f"{_pct(avg['ece_after'])} | {_pct(avg['known_rejected'])} | {auroc} | {_pct(avg['outside_rejected'])} |"
+    )
+    negatives = sorted({k[: -len("_auroc")] for k in avg if k.endswith("_auroc") and k != "outside_auroc"})
+    if negatives:
+        lines += ["", "| not batik (mean of sources) | AUROC | rejected |", "|---|---|---|"]
+        lines += [f"| `{n}` | {avg[n + '_auroc']:.3f} | {_pct(avg[n + '_rejected'])} |" for n in negatives]
+    return lines
 
 
 def write_card(model_dir: Path) -> dict:
@@ -75,7 +118,7 @@ def write_card(model_dir: Path) -> dict:
         "seed": config.get("seed"),
         "train_seconds": training.get("train_seconds"),
         "trained_on": training.get("trained_on"),
-        "command": _train_command(model_dir.name, training.get("data"), config),
+        "command": _train_command(model_dir.name, training.get("data"), config, training.get("data_option", "--data")),
         "augmented_feature_seconds": training.get("augmented_feature_seconds"),
         "machine": training.get("machine"),
         "data": {
@@ -98,6 +141,7 @@ def write_card(model_dir: Path) -> dict:
         },
         "evaluations": metrics.get("evaluations", {}),
         "speed": metrics.get("speed", {}),
+        "leave_source_out": metrics.get("leave_source_out"),
         "known_limits": list(KNOWN_LIMITS),
         "notes": (model_dir / NOTES_FILE).read_text().strip() if (model_dir / NOTES_FILE).is_file() else None,
         "config": config,
@@ -107,14 +151,14 @@ def write_card(model_dir: Path) -> dict:
     return card
 
 
-def _train_command(name: str, data: str | list[str] | None, config: dict) -> str | None:
+def _train_command(name: str, data: str | list[str] | None, config: dict, option: str = "--data") -> str | None:
     """The ``batik train`` command line that regenerates the model (``--config`` when settings are not defaults)."""
     from batik_studio.vision.config import TrainConfig
 
     if not data:
         return None
     paths = [data] if isinstance(data, str) else data
-    command = "batik train " + " ".join(f"--data {path}" for path in paths) + f" --out models/{name}"
+    command = "batik train " + " ".join(f"{option} {path}" for path in paths) + f" --out models/{name}"
     defaults = TrainConfig().to_dict()
     changed = {k: v for k, v in config.items() if k in defaults and _plain(defaults[k]) != _plain(v)}
     return command + (" --config train.toml  # train.toml: the `config` of card.json" if changed else "")
@@ -198,6 +242,8 @@ def _write_markdown(path: Path, card: dict) -> None:
     for name, ev in card["evaluations"].items():
         if ev.get("report_text"):
             lines += ["", f"### {name}", "", "```", ev["report_text"], "```"]
+    if card.get("leave_source_out"):
+        lines += _sources_lines(card["leave_source_out"])
     speed = card.get("speed") or {}
     if speed:
         lines += [
@@ -213,4 +259,4 @@ def _write_markdown(path: Path, card: dict) -> None:
     write_text_atomically(path, "\n".join(lines) + "\n")
 
 
-__all__ = ["KNOWN_LIMITS", "record_evaluation", "record_speed", "summarize", "write_card"]
+__all__ = ["KNOWN_LIMITS", "record_evaluation", "record_sources", "record_speed", "summarize", "write_card"]

@@ -26,19 +26,34 @@ from batik_studio.vision.model_dir import (
 )
 from batik_studio.vision.preprocess import Preprocess, tta_views
 
-
-def shipped_model(name: str = "batik7") -> Path:
-    """The folder of a model shipped inside the package (``<repo>/models/<name>``, package data in a wheel)."""
-    return Path(os.fspath(resources.files("batik_studio") / "models" / name))
+#: The folder holding the shipped models, one folder each (``<repo>/models/<name>``, package data in a wheel).
+MODELS_ROOT = Path(os.fspath(resources.files("batik_studio") / "models"))
 
 
-#: The model used when none is given.
+def shipped_model(name: str = "batik-motifs") -> Path:
+    """The folder of a model shipped inside the package."""
+    return MODELS_ROOT / name
+
+
+#: The default model: every catalogue motif that two public sources have photos of.
 SHIPPED_MODEL = shipped_model()
+#: The seed paper's 7-motif model (``--model batik7``), the one compared with the paper.
+SEED_MODEL = shipped_model("batik7")
 
 
 def default_model_dir() -> Path:
     """The model folder used when none is given: ``$BATIK_MODEL_DIR`` or the shipped model."""
     return Path(os.environ.get("BATIK_MODEL_DIR") or SHIPPED_MODEL)
+
+
+def model_path(model: str | Path | None) -> Path:
+    """A model folder from a path, or from the name of a shipped model (``batik7``); None means the default."""
+    if model is None:
+        return default_model_dir()
+    path = Path(model)
+    if not path.is_dir() and len(path.parts) == 1 and (MODELS_ROOT / path).is_dir():
+        return MODELS_ROOT / path
+    return path
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,8 @@ class Prediction:
 
     ``label`` is the most likely motif and ``confidence`` its calibrated probability; ``top_k`` holds the best
     (label, probability) pairs in decreasing order, starting with ``label``; ``unknown`` is true when the photo was
-    rejected as not one of the known motifs; ``milliseconds`` is the time spent on this photo.
+    rejected as not one of the known motifs; ``novelty`` is the rejection score it was decided on (0..2, higher is
+    less like any known motif; rejected above ``threshold``); ``milliseconds`` is the time spent on this photo.
     """
 
     label: str
@@ -55,6 +71,8 @@ class Prediction:
     top_k: tuple[tuple[str, float], ...]
     unknown: bool
     milliseconds: float
+    novelty: float = 0.0
+    threshold: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-ready form."""
@@ -63,6 +81,8 @@ class Prediction:
             "confidence": round(self.confidence, 4),
             "top_k": [{"label": name, "probability": round(p, 4)} for name, p in self.top_k],
             "unknown": self.unknown,
+            "novelty": round(self.novelty, 4),
+            "novelty_threshold": round(self.threshold, 4),
             "milliseconds": round(self.milliseconds, 1),
         }
 
@@ -89,7 +109,7 @@ class Predictor:
     def __init__(self, model_dir: str | Path | None = None, threads: int | None = None) -> None:
         import onnxruntime as ort
 
-        self.model_dir = check_model_dir(Path(model_dir) if model_dir is not None else default_model_dir())
+        self.model_dir = check_model_dir(model_path(model_dir))
         labels = read_json(self.model_dir / LABELS_FILE)
         if not isinstance(labels, list) or not labels or not all(isinstance(x, str) for x in labels):
             raise ModelError(f"{self.model_dir / LABELS_FILE}: expected a JSON list of class names")
@@ -128,19 +148,24 @@ class Predictor:
         """Classify one photo (raises ImageError when it cannot be read)."""
         start = time.perf_counter()
         logits, features = self.raw_outputs(load_image(image))
-        probs, unknown = self.decide(logits[None], features[None])
+        probs = softmax(logits[None], self.calibration.temperature)
+        novelty = float(self.scorer.score(features[None], probs)[0])
         order = np.argsort(probs[0])[::-1][: max(1, min(top_k, len(self.labels)))]
         top = tuple((self.labels[i], float(probs[0, i])) for i in order)
         milliseconds = (time.perf_counter() - start) * 1000
-        return Prediction(top[0][0], top[0][1], top, bool(unknown[0]), milliseconds)
+        unknown = novelty > self.calibration.threshold
+        return Prediction(top[0][0], top[0][1], top, unknown, milliseconds, novelty, self.calibration.threshold)
 
 
 __all__ = [
+    "MODELS_ROOT",
+    "SEED_MODEL",
     "SHIPPED_MODEL",
     "Prediction",
     "Predictor",
     "default_model_dir",
     "load_image",
+    "model_path",
     "shipped_model",
     "softmax",
 ]

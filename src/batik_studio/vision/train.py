@@ -40,6 +40,7 @@ from batik_studio.vision.model_dir import (
     PREPROCESS_FILE,
     UNKNOWN_FILE,
     Calibration,
+    UnknownScorer,
     carry_notes,
     fit_unknown_scorer,
     write_calibration,
@@ -91,26 +92,93 @@ def fit_head(
     l2_normalize: bool,
     seed: int,
     power_normalize: bool = False,
+    balanced: bool = False,
+    pca_dim: int = 0,
 ) -> LinearHead:
-    """Fit a multinomial logistic regression on normalised, standardised features; return it as one linear map."""
+    """Fit a multinomial logistic regression on normalised, standardised features; return it as one linear map.
+
+    With ``balanced`` every class weighs the same in the loss, however many photos it has. With ``pca_dim`` > 0 the
+    regression sees the top ``pca_dim`` principal components of the normalised features (fitted several times
+    faster on many views); the projection is folded into the returned linear map, so serving is unchanged.
+    """
     from sklearn.linear_model import LogisticRegression
 
     x = normalize_features(features, power_normalize, l2_normalize)
-    mean = x.mean(axis=0)
-    std = x.std(axis=0) + 1e-6
-    model = LogisticRegression(C=c, max_iter=500, random_state=seed)
-    model.fit((x - mean) / std, targets)
+    centre = x.mean(axis=0)
+    basis = None
+    if 0 < pca_dim < min(x.shape):
+        from sklearn.decomposition import PCA
+
+        rng = np.random.default_rng(seed)
+        sample = x[rng.choice(len(x), size=min(len(x), 8000), replace=False)]
+        basis = PCA(pca_dim, random_state=seed).fit(sample - centre).components_.T
+    z = x - centre if basis is None else (x - centre) @ basis
+    mean = z.mean(axis=0)
+    std = z.std(axis=0) + 1e-6
+    model = LogisticRegression(C=c, max_iter=500, random_state=seed, class_weight="balanced" if balanced else None)
+    model.fit((z - mean) / std, targets)
     coef, intercept = model.coef_, model.intercept_
     if coef.shape[0] == 1:  # two classes: scikit-learn keeps one row; softmax needs one per class
         coef, intercept = np.r_[-coef, coef] / 2, np.r_[-intercept, intercept] / 2
-    weight = coef / std
-    bias = intercept - weight @ mean
+    scaled = coef / std
+    weight = scaled if basis is None else scaled @ basis.T
+    bias = intercept - scaled @ mean - weight @ centre
     return LinearHead(weight.astype(np.float32), bias.astype(np.float32), l2_normalize, power_normalize)
 
 
 def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n, v, d = features.shape
     return features.reshape(n * v, d), np.repeat(targets, v)
+
+
+@dataclass(frozen=True)
+class FittedProbe:
+    """A fitted probe: head, softmax temperature, rejection scorer and threshold, and the out-of-fold logits."""
+
+    head: LinearHead
+    temperature: float
+    scorer: UnknownScorer
+    threshold: float
+    oof_logits: np.ndarray
+
+
+def fit_probe(
+    augmented: np.ndarray,
+    held: np.ndarray,
+    targets: np.ndarray,
+    groups: np.ndarray,
+    config: TrainConfig,
+    progress: StepProgress = _no_progress,
+) -> FittedProbe:
+    """Fit the probe on cached features: augmented views (n, Va, D) to fit, served views (n, Vs, D) to score.
+
+    Grouped out-of-fold predictions (every photo scored by a head that never saw its group) give the held-out
+    logits and distances that set the temperature and the rejection threshold; then the head is refitted on all.
+    """
+    n_classes = int(targets.max()) + 1
+    oof_logits = np.zeros((len(targets), n_classes))
+    oof_distance = np.zeros(len(targets))
+    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
+    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+        x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
+        head = fit_head(
+            x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced, config.pca_dim
+        )
+        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
+        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
+        progress("grouped cross-validation", k, len(folds))
+    temperature = fit_temperature(oof_logits, targets)
+    oof_probs = softmax(oof_logits, temperature)
+    progress("final head", 0, 1)
+    x, y = _views_and_targets(augmented, targets)
+    head = fit_head(
+        x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced, config.pca_dim
+    )
+    oof_doubt = 1 - oof_probs.max(axis=1)
+    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
+    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
+    progress("final head", 1, 1)
+    return FittedProbe(head, temperature, scorer, threshold, oof_logits)
 
 
 @dataclass(frozen=True)
@@ -216,7 +284,7 @@ def train_probe(
     With several datasets, classes are matched by folder name and near-duplicates are grouped across all of them;
     no dataset's ``test/`` split is trained on. Returns the training summary (also stored in ``metrics.json``).
     """
-    from batik_studio.vision.export import export_classifier, export_trunk
+    from batik_studio.vision.export import export_trunk
 
     started = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -268,47 +336,11 @@ def train_probe(
         ]
     )
 
-    # Out-of-fold predictions: every training photo is scored by a head that never saw its group.
-    oof_logits = np.zeros((len(targets), len(labels)))
-    oof_distance = np.zeros(len(targets))
-    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
-    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
-        x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
-        head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
-        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
-        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
-        progress("grouped cross-validation", k, len(folds))
-    temperature = fit_temperature(oof_logits, targets)
-    oof_probs = softmax(oof_logits, temperature)
+    fitted = fit_probe(augmented, held, targets, groups, config, progress)
+    temperature, threshold = fitted.temperature, fitted.threshold
+    oof_logits = fitted.oof_logits
 
-    progress("final head", 0, 1)
-    x, y = _views_and_targets(augmented, targets)
-    head = fit_head(x, y, config.c, config.l2_normalize, config.seed, config.power_normalize)
-    oof_doubt = 1 - oof_probs.max(axis=1)
-    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
-    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
-    progress("final head", 1, 1)
-
-    out = Path(out)
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    progress("exporting ONNX", 0, 1)
-    export_classifier(
-        config.backbone,
-        head.weight,
-        head.bias,
-        staging / MODEL_FILE,
-        size,
-        weights,
-        config.l2_normalize,
-        config.power_normalize,
-    )
-    progress("exporting ONNX", 1, 1)
-    write_json(staging / LABELS_FILE, labels)
-    served.save(staging / PREPROCESS_FILE)
-    write_calibration(staging, Calibration(temperature, threshold, config.false_reject_rate))
-    scorer.save(staging / UNKNOWN_FILE)
+    staging = _export_probe(out, config, labels, fitted, served, progress)
     oof_right = oof_logits.argmax(axis=1) == targets
     part_index = pool.part_index
     summary = {
@@ -333,11 +365,101 @@ def train_probe(
         "config": config.to_dict(),
         "data": [str(path) for path in pool.data],
     }
+    _finish(out, staging, summary)
+    return summary
+
+
+def _export_probe(
+    out: Path, config: TrainConfig, labels: Sequence[str], fitted: FittedProbe, served, progress: StepProgress
+) -> Path:
+    """Write the ONNX model, labels, preprocessing, calibration and rejection arrays into ``<out>.partial``."""
+    from batik_studio.vision.export import export_classifier
+
+    out = Path(out)
+    staging = out.with_name(out.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    progress("exporting ONNX", 0, 1)
+    export_classifier(
+        config.backbone,
+        fitted.head.weight,
+        fitted.head.bias,
+        staging / MODEL_FILE,
+        served.image_size,
+        Path(config.weights) if config.weights else None,
+        config.l2_normalize,
+        config.power_normalize,
+    )
+    progress("exporting ONNX", 1, 1)
+    write_json(staging / LABELS_FILE, list(labels))
+    served.save(staging / PREPROCESS_FILE)
+    write_calibration(staging, Calibration(fitted.temperature, fitted.threshold, config.false_reject_rate))
+    fitted.scorer.save(staging / UNKNOWN_FILE)
+    return staging
+
+
+def _finish(out: Path, staging: Path, summary: dict) -> None:
+    """Write ``metrics.json`` and move the finished folder into place (keeping the old folder's notes)."""
+    out = Path(out)
     write_json(staging / METRICS_FILE, {"training": summary, "evaluations": {}})
     if out.exists():
         carry_notes(out, staging)
         shutil.rmtree(out)
     staging.rename(out)
+
+
+def train_sources(
+    sources: Sequence[Path],
+    out: Path,
+    config: TrainConfig,
+    *,
+    cache_dir: Path | None = None,
+    progress: StepProgress = _no_progress,
+) -> dict:
+    """Train the probe on every photo outside ``test/`` of the motifs ``sources.model_motifs`` picks, write ``out``.
+
+    The motifs are the catalogue motifs with photos from at least two sources (plus the seed motifs); features come
+    from the same cache as ``batik evaluate-sources``, so a recipe measured there trains in minutes.
+    """
+    from batik_studio.vision.loso import pool_features, preprocessing
+    from batik_studio.vision.sources import model_motifs, read_sources
+
+    started = time.perf_counter()
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    pool = read_sources(sources, max_distance=config.duplicate_bits, cache_dir=cache_dir, progress=progress)
+    labels = list(model_motifs(pool))
+    keep = np.isin(pool.labels, labels)
+    targets = np.array([labels.index(name) for name in pool.labels[keep]])
+    tick = time.perf_counter()
+    features = pool_features(pool, config, cache_dir, progress)
+    feature_seconds = time.perf_counter() - tick
+    groups = pool.groups[keep]
+    fitted = fit_probe(features.augmented[keep], features.served[keep], targets, groups, config, progress)
+    staging = _export_probe(out, config, labels, fitted, preprocessing(config)[1], progress)
+    oof_right = fitted.oof_logits.argmax(axis=1) == targets
+    source = pool.source[keep]
+    counts = np.bincount(targets, minlength=len(labels))
+    summary = {
+        "recipe": config.recipe,
+        "train_photos": int(len(targets)),
+        "train_counts": dict(zip(labels, counts.tolist(), strict=True)),
+        "duplicate_groups": int(len(np.unique(groups))),
+        "sources": {name: int((source == i).sum()) for i, name in enumerate(pool.names)},
+        "cv_accuracy": float(oof_right.mean()),
+        "cv_accuracy_by_data": {name: float(oof_right[source == i].mean()) for i, name in enumerate(pool.names)},
+        "cv_ece_before": expected_calibration_error(softmax(fitted.oof_logits), targets),
+        "cv_ece_after": expected_calibration_error(softmax(fitted.oof_logits, fitted.temperature), targets),
+        "temperature": fitted.temperature,
+        "threshold": fitted.threshold,
+        "train_seconds": round(time.perf_counter() - started, 1),
+        "trained_on": datetime.now(UTC).date().isoformat(),
+        "augmented_feature_seconds": round(feature_seconds, 1),
+        "machine": f"{platform.machine()}, {platform.system()}, Python {platform.python_version()}",
+        "config": config.to_dict(),
+        "data": [str(path) for path in sources],
+        "data_option": "--source",
+    }
+    _finish(out, staging, summary)
     return summary
 
 
@@ -387,12 +509,15 @@ def train_model(
 
 
 __all__ = [
+    "FittedProbe",
     "LinearHead",
     "TrainingPool",
     "default_cache_dir",
     "fit_head",
+    "fit_probe",
     "normalize_features",
     "read_training_pool",
     "train_model",
     "train_probe",
+    "train_sources",
 ]

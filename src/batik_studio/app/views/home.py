@@ -29,6 +29,22 @@ except BatikError as error:
 catalog = resources.catalog()
 names = [motif_label(label, catalog) for label in predictor.labels]
 st.markdown(t("home.known", lang, n=len(names), names=", ".join(names)))
+unseen = (predictor.card.get("leave_source_out") or {}).get("average")
+if unseen and unseen.get("accuracy") is not None:
+    words = {
+        key: f"{100 * unseen[field]:.0f}%"
+        for key, field in (
+            ("accuracy", "accuracy"),
+            ("negatives", "textile_rejected"),
+            ("outside", "outside_rejected"),
+            ("known", "known_rejected"),
+        )
+        if unseen.get(field) is not None
+    }
+    if len(words) == 4:
+        folds = predictor.card["leave_source_out"].get("folds") or []
+        k = sum(not row["fold"].endswith("(own split)") for row in folds)
+        st.markdown(t("home.unseen", lang, k=k, **words))
 evaluations = predictor.card.get("evaluations") or {}
 for name, evaluation in evaluations.items():
     if evaluation.get("accuracy") is not None:
