@@ -41,3 +41,13 @@ def test_model_path_finds_shipped_models_by_name(tmp_path: Path) -> None:
     assert model_path("batik7") == MODELS_ROOT / "batik7"
     assert model_path(tmp_path) == tmp_path
     assert model_path("no-such-model") == Path("no-such-model")
+
+
+def test_a_shipped_model_name_wins_over_a_data_folder_of_that_name(tmp_path: Path, monkeypatch) -> None:
+    """Run beside a dataset folder called batik7, ``--model batik7`` still means the shipped model; a model folder
+    of that name here is used as given."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "batik7" / "test").mkdir(parents=True)
+    assert model_path("batik7") == MODELS_ROOT / "batik7"
+    (tmp_path / "batik7" / "model.onnx").write_bytes(b"")
+    assert model_path("batik7") == Path("batik7")

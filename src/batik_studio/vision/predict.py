@@ -51,7 +51,8 @@ def model_path(model: str | Path | None) -> Path:
     if model is None:
         return default_model_dir()
     path = Path(model)
-    if not path.is_dir() and len(path.parts) == 1 and (MODELS_ROOT / path).is_dir():
+    # A bare name is a shipped model unless a model folder of that name is right here.
+    if len(path.parts) == 1 and not (path / MODEL_FILE).is_file() and (MODELS_ROOT / path).is_dir():
         return MODELS_ROOT / path
     return path
 
