@@ -37,6 +37,17 @@ def test_text_summaries_name_the_figures():
     assert any(line.startswith("draw (TS)      14.0 mm") for line in metrics_lines(result.before))
 
 
+def test_the_summary_says_when_the_file_order_was_kept():
+    """A method whose own order travels more than the file's hands back the file's order, and the text says so."""
+    paths = tuple(np.array([[10.0 * k, 0.0], [10.0 * k + 5, 0.0]]) for k in range(6))
+    document = Document(Drawing(paths), Path("row.svg"), "svg")
+    result = optimize(document.drawing, "msga", population=4, iterations=1)
+    report = result_report(result, document)
+    assert result.winner == "input"
+    kept = [line for line in report_lines(report) if line.startswith("kept")]
+    assert kept == [f"kept           the file order: shorter than msga's own {report['details']['search_travel_mm']:,.1f} mm"]
+
+
 def test_plot_route_writes_png(tmp_path):
     """plot_route writes a PNG and nothing else."""
     document = small_document()

@@ -174,6 +174,12 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         " (length over feed)",
     ]
     lines += estimate_lines(report.get("estimate"))
+    details = report.get("details") or {}
+    if details.get("winner") in ("input", "greedy") and details.get("search_travel_mm") is not None:
+        lines.append(
+            f"kept           the {'file' if details['winner'] == 'input' else 'greedy'} order: shorter than "
+            f"{report['method']}'s own {details['search_travel_mm']:,.1f} mm"
+        )
     if report["lower_bound_mm"] is not None:
         gap = "n/a" if report["gap_pct"] is None else f"{report['gap_pct']:.1f}%"
         of = (report.get("details") or {}).get("lower_bound_of")
