@@ -45,7 +45,8 @@ def test_the_summary_says_when_the_file_order_was_kept():
     report = result_report(result, document)
     assert result.winner == "input"
     kept = [line for line in report_lines(report) if line.startswith("kept")]
-    assert kept == [f"kept           the file order: shorter than msga's own {report['details']['search_travel_mm']:,.1f} mm"]
+    own_mm = report["details"]["search_travel_mm"]
+    assert kept == [f"kept           the file order: shorter than msga's own {own_mm:,.1f} mm"]
 
 
 def test_plot_route_writes_png(tmp_path):
