@@ -275,3 +275,15 @@ def test_spindle_words_around_every_stroke_are_groups_unless_they_are_the_pen(tm
     assert any(line.startswith("note") for line in describe_drawing(document))
     pen = PenSettings(down_command="M3 S1000", up_command="M5")
     assert read_drawing(path, pen=pen).drawing.group_sizes == (3,)
+
+
+def test_the_bundled_machine_examples_are_these_fixtures(tmp_path):
+    """The README's Mach3, Inkscape and DXF examples ship with the package and stay what the tests check."""
+    examples = Path(__file__).resolve().parents[3] / "src" / "batik_studio" / "toolpath" / "examples"
+    assert (examples / "canting.tap").read_text() == write_mach3(tmp_path).read_text()
+    assert (examples / "layers.svg").read_text() == write_inkscape(tmp_path).read_text()
+    shipped = read_drawing(examples / "pattern.dxf").drawing
+    made = read_drawing(write_librecad_dxf(tmp_path)).drawing
+    assert shipped.group_names == made.group_names and shipped.group_sizes == made.group_sizes
+    for a, b in zip(shipped.paths, made.paths, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-9)
