@@ -1,5 +1,5 @@
 """``python -m batik_studio`` runs the ``batik`` command."""
 
-from batik_studio.cli import app
+from batik_studio.cli import run
 
-app(prog_name="batik")
+run()

@@ -866,3 +866,25 @@ def toolpath_experiment(
 
 if __name__ == "__main__":
     app()
+
+
+def run(args: list[str] | None = None) -> None:
+    """The ``batik`` command: :data:`app`, with a wrong option or argument told in one line (exit status 2)."""
+    try:  # typer 0.24+ carries its own copy of click
+        from typer._click import exceptions as click_errors
+    except ImportError:
+        from click import exceptions as click_errors
+
+    try:
+        code = app(args=args, prog_name="batik", standalone_mode=False)
+    except click_errors.NoArgsIsHelpError as error:
+        error.show()
+        raise SystemExit(2) from None
+    except click_errors.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "batik"
+        typer.echo(f"error: {command}: {error.format_message()} (see '{command} --help')", err=True)
+        raise SystemExit(2) from None
+    except click_errors.Abort:
+        typer.echo("error: aborted", err=True)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
