@@ -83,3 +83,16 @@ def test_closed_loops_and_groups_are_not_merged():
     square = line((0, 0), (1, 0), (1, 1), (0, 0))
     drawing = Drawing((square, line((0, 0), (5, 5)), line((5, 5), (9, 9))), group_sizes=(2, 1))
     assert merge_chains(drawing, 0.05) == [[(0, False)], [(1, False)], [(2, False)]]
+
+
+def test_a_drawing_too_large_to_search_is_not_counted_and_refused_for_dedupe(monkeypatch):
+    """Past the sample budget the report says 'not counted' rather than running out of memory; dedupe is refused."""
+    from batik_studio.errors import DrawingError
+    from batik_studio.toolpath import cleanup
+
+    drawing = Drawing(tuple(line((0, k), (100, k)) for k in range(50)))
+    monkeypatch.setattr(cleanup, "MAX_SAMPLE_POINTS", 1_000)
+    checks = check_strokes(drawing, 0.05)
+    assert checks.retraced_strokes is None and checks.retraced_mm is None and checks.touching_strokes == 0
+    with pytest.raises(DrawingError, match="too much drawing"):
+        retraced(drawing, 0.05)

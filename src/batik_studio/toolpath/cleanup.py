@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
+from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import Document
 from batik_studio.toolpath.io.gcode import join_strokes
 from batik_studio.toolpath.model import CLOSE_TOL_MM, Drawing
@@ -29,6 +30,8 @@ _NEIGHBOURS = 16
 _PIECE_MM = 1.0
 #: Vertices of each stroke probed by the coarse pass (evenly spread, ends included).
 _PROBES = 17
+#: Most sample points the retrace search may make in one pass (about 16 bytes each, plus the k-d tree).
+MAX_SAMPLE_POINTS = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ class StrokeChecks:
 
     tolerance_mm: float
     touching_strokes: int
-    retraced_strokes: int
-    retraced_mm: float
+    retraced_strokes: int | None
+    retraced_mm: float | None
 
 
 def _samples(paths: list[np.ndarray], spacing_mm: float) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +62,16 @@ def _samples(paths: list[np.ndarray], spacing_mm: float) -> tuple[np.ndarray, np
     return np.concatenate(points), np.concatenate(owners)
 
 
+def _check_size(paths: list[np.ndarray], spacing_mm: float) -> None:
+    """Refuse a pass that would sample more than :data:`MAX_SAMPLE_POINTS` points along ``paths``."""
+    points = sum(len(path) + float(np.hypot(*np.diff(path, axis=0).T).sum()) / spacing_mm for path in paths)
+    if points > MAX_SAMPLE_POINTS:
+        raise DrawingError(
+            f"too much drawing to look for retraced strokes: about {points:,.0f} sample points at {spacing_mm:g} mm "
+            f"spacing, at most {MAX_SAMPLE_POINTS:,}; use a larger tolerance or split the drawing"
+        )
+
+
 def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
     """Which paths could retrace another: every probed vertex lies near another path (a necessary condition).
 
@@ -67,6 +80,7 @@ def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
     probe whose ``_NEIGHBOURS`` nearest samples are all that close is counted as covered, so the answer may hold
     paths that do not retrace but never misses one that does. Cheap even for 100,000 strokes.
     """
+    _check_size(paths, _PIECE_MM)
     points, owners = _samples(paths, _PIECE_MM)
     radius = tolerance_mm + _PIECE_MM / 2
     probe_index = [np.unique(np.linspace(0, len(path) - 1, min(len(path), _PROBES)).astype(np.int64)) for path in paths]
@@ -99,6 +113,7 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
             continue
         involved = _near(all_paths, candidate, tolerance_mm)
         paths = [all_paths[j] for j in involved]
+        _check_size(paths, tolerance_mm / 2)
         points, owners = _samples(paths, tolerance_mm / 2)
         tree = cKDTree(points)
         alive = np.ones(len(paths), dtype=bool)
@@ -154,13 +169,19 @@ def touching_strokes(drawing: Drawing, tolerance_mm: float) -> int:
 
 
 def check_strokes(drawing: Drawing, tolerance_mm: float = CHECK_TOLERANCE_MM) -> StrokeChecks:
-    """The touching and retraced counts of ``drawing`` (what ``--merge-tolerance`` and ``--dedupe`` would act on)."""
-    again = retraced(drawing, tolerance_mm)
+    """The touching and retraced counts of ``drawing`` (what ``--merge-tolerance`` and ``--dedupe`` would act on).
+
+    The retraced count is None for a drawing too large to search (see :data:`MAX_SAMPLE_POINTS`).
+    """
+    try:
+        again: list[int] | None = retraced(drawing, tolerance_mm)
+    except DrawingError:
+        again = None
     return StrokeChecks(
         tolerance_mm=tolerance_mm,
         touching_strokes=touching_strokes(drawing, tolerance_mm),
-        retraced_strokes=len(again),
-        retraced_mm=float(drawing.lengths_mm[again].sum()) if again else 0.0,
+        retraced_strokes=None if again is None else len(again),
+        retraced_mm=None if again is None else float(drawing.lengths_mm[again].sum()) if again else 0.0,
     )
 
 

@@ -125,7 +125,9 @@ def cleaning_lines(cleaning: dict[str, Any] | None) -> list[str]:
         f"touching       {cleaning['input_touching_strokes']:,} strokes meet another end to end within {tolerance:g} mm"
         + ("" if "merge_tolerance_mm" in cleaning else " (--merge-tolerance joins them)"),
         f"retraced       {cleaning['input_retraced_strokes']:,} strokes ({cleaning['input_retraced_mm']:,.1f} mm) "
-        f"retrace another within {tolerance:g} mm" + ("" if "dedupe_mm" in cleaning else " (--dedupe drops them)"),
+        f"retrace another within {tolerance:g} mm" + ("" if "dedupe_mm" in cleaning else " (--dedupe drops them)")
+        if cleaning["input_retraced_strokes"] is not None
+        else "retraced       not counted: the drawing is too large to search for retraced strokes",
     ]
     if "dedupe_mm" in cleaning:
         lines.append(

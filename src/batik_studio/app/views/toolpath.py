@@ -131,8 +131,8 @@ if cleaning:
             "toolpath.cleaning",
             lang,
             touching=f"{cleaning['input_touching_strokes']:,}",
-            retraced=f"{cleaning['input_retraced_strokes']:,}",
-            retraced_mm=f"{cleaning['input_retraced_mm']:,.1f}",
+            retraced="?" if cleaning["input_retraced_strokes"] is None else f"{cleaning['input_retraced_strokes']:,}",
+            retraced_mm="?" if cleaning["input_retraced_mm"] is None else f"{cleaning['input_retraced_mm']:,.1f}",
             strokes=f"{cleaning['strokes']:,}",
         )
     )

@@ -57,7 +57,13 @@ def load_compiled_code(method: str) -> None:
     import numpy as np
 
     rng = np.random.default_rng(0)
-    tiny = Drawing(tuple(rng.uniform(0, 10, (2, 2)) for _ in range(24)))
+    ring = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    # Open strokes, closed loops and a dot, so every kernel the search may need is loaded.
+    tiny = Drawing(
+        tuple(rng.uniform(0, 10, (2, 2)) for _ in range(20))
+        + tuple(ring + rng.uniform(0, 10, 2) for _ in range(3))
+        + (rng.uniform(0, 10, (1, 2)),)
+    )
     options = SolveOptions(time_limit_s=0.05)
     graph = build_graph(tiny)
     greedy_order(tiny, graph, options)
@@ -65,6 +71,10 @@ def load_compiled_code(method: str) -> None:
     if method == "kmeans-msga":
         small = dataclasses.replace(small, clusters=2, cluster_iterations=2, intra_iterations=2)
     SOLVERS[method](small).solve(tiny, options)
+    if method == "best":
+        from batik_studio.toolpath.solvers.split_search import load_compiled_code as load_split_search
+
+        load_split_search()
     _LOADED.add(method)
 
 

@@ -63,6 +63,11 @@ def _local_lists(neigh, nodes, local):
     return lists
 
 
+def load_compiled_code() -> None:
+    """Load this module's compiled kernel (the search in stretches runs only on drawings of 10,000 nodes or more)."""
+    _local_lists(np.full((1, 1), -1, dtype=np.int64), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+
+
 def stretch_problem(graph: SegmentGraph, neigh: np.ndarray, nodes: np.ndarray) -> tuple[SegmentGraph, np.ndarray]:
     """The stretch ``nodes`` (its fixed outside neighbours first and last) as a graph and neighbour lists of its own.
 
