@@ -1,12 +1,11 @@
 """Drawing order for CNC canting machines and pen plotters: read a drawing, order its strokes, write it back.
 
-The public names load on first use, so importing the package (or the CLI) stays cheap.
+The public names load on first use (:func:`batik_studio._lazy.lazy_exports`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from batik_studio._lazy import lazy_exports
 
 _PUBLIC = {
     "Document": "batik_studio.toolpath.io",
@@ -25,10 +24,5 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
-
-
+__getattr__ = lazy_exports(__name__, _PUBLIC)
 __all__ = sorted(_PUBLIC)

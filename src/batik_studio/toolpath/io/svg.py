@@ -145,23 +145,15 @@ def _group_name(group: se.Group, number: int) -> str:
     return str(values.get(f"{_INKSCAPE}label") or values.get("id") or f"group {number}")
 
 
-def _page_height_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
-    """The page height (mm) for turning y up: the SVG's height, else its viewBox's, else the drawing's extent."""
-    height = svg.height if isinstance(svg.height, (int, float)) else None
-    if height is not None and height > 0 and math.isfinite(height):
-        return float(height) * MM_PER_PX
-    if svg.viewbox is not None and svg.viewbox.height:
-        return float(svg.viewbox.height) * MM_PER_PX
-    return float(max(path[:, 1].max() for path in paths))
-
-
-def _page_width_mm(svg: se.SVG, paths: list[np.ndarray]) -> float:
-    width = svg.width if isinstance(svg.width, (int, float)) else None
-    if width is not None and width > 0 and math.isfinite(width):
-        return float(width) * MM_PER_PX
-    if svg.viewbox is not None and svg.viewbox.width:
-        return float(svg.viewbox.width) * MM_PER_PX
-    return float(max(path[:, 0].max() for path in paths))
+def _page_side_mm(svg: se.SVG, paths: list[np.ndarray], axis: int) -> float:
+    """The page width (axis 0) or height (axis 1) in mm: the SVG's own, else its viewBox's, else the drawing's."""
+    name = ("width", "height")[axis]
+    side = getattr(svg, name)
+    if isinstance(side, (int, float)) and side > 0 and math.isfinite(side):
+        return float(side) * MM_PER_PX
+    if svg.viewbox is not None and getattr(svg.viewbox, name):
+        return float(getattr(svg.viewbox, name)) * MM_PER_PX
+    return float(max(path[:, axis].max() for path in paths))
 
 
 def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tuple[Drawing, tuple[float, float]]:
@@ -219,12 +211,12 @@ def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tupl
     paths = [path for _, group in groups for path in group]
     if not paths:
         raise DrawingError(f"{source}: empty drawing: the SVG holds no path, line or shape to draw")
-    height = _page_height_mm(svg, paths)
+    width, height = _page_side_mm(svg, paths, 0), _page_side_mm(svg, paths, 1)
     if not y_down:
         paths = [np.column_stack([path[:, 0], height - path[:, 1]]) for path in paths]
     names = tuple(name or f"group {g + 1}" for g, (name, _) in enumerate(groups))
     drawing = Drawing(tuple(paths), (0.0, 0.0), tuple(len(group) for _, group in groups), names)
-    return drawing, (_page_width_mm(svg, paths), height)
+    return drawing, (width, height)
 
 
 def _fmt(value: float) -> str:
