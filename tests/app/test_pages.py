@@ -30,12 +30,13 @@ def classify(open_page, app, name, data, mime="image/png"):
 
 
 def test_home_shows_motifs_accuracy_and_limits(app_env, new_app, open_page, photo):
-    """Home lists the model's motifs, its measured accuracy and its limits, in Indonesian by default."""
+    """Home lists the model's motifs, its measured accuracy in plain words (no data set names) and its limits."""
     app = new_app()
     page = texts(app)
     assert "Motif yang dikenali (7)" in page and "Mega Mendung" in page
-    assert "(batik7-test): **50.0%** (7 foto)" in page
-    assert "ditolak sebagai tidak dikenal (`not-batik`, 10 foto): **80%**" in page
+    assert "Akurasi terukur pada 7 foto uji yang tidak dipakai saat pelatihan: **50.0%**." in page
+    assert "Dari 10 foto yang bukan batik atau bukan motifnya, yang ditolak sebagai tidak dikenal: **80%**." in page
+    assert "batik7-test" not in page and "not-batik" not in page
     assert "Knows only three colours." in page
     assert TEXT["home.limits"]["id"][:40] in page
 

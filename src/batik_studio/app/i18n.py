@@ -48,13 +48,12 @@ TEXT: dict[str, dict[str, str]] = {
     "home.model": {"id": "Model yang dipakai", "en": "The model in use"},
     "home.known": {"id": "Motif yang dikenali ({n}): {names}", "en": "Motifs it recognises ({n}): {names}"},
     "home.accuracy": {
-        "id": "Akurasi terukur pada foto uji yang tidak dipakai saat pelatihan ({name}): **{accuracy}** "
-        "({images} foto).",
-        "en": "Accuracy measured on test photos not used in training ({name}): **{accuracy}** ({images} photos).",
+        "id": "Akurasi terukur pada {images} foto uji yang tidak dipakai saat pelatihan: **{accuracy}**.",
+        "en": "Accuracy measured on {images} test photos not used in training: **{accuracy}**.",
     },
     "home.rejected": {
-        "id": "Foto di luar motifnya yang ditolak sebagai tidak dikenal (`{folder}`, {n} foto): **{rejected}**.",
-        "en": "Photos outside its motifs rejected as unknown (`{folder}`, {n} photos): **{rejected}**.",
+        "id": "Dari {n} foto yang bukan batik atau bukan motifnya, yang ditolak sebagai tidak dikenal: **{rejected}**.",
+        "en": "Of {n} photos that are not batik or not one of its motifs, rejected as unknown: **{rejected}**.",
     },
     "home.unseen": {
         "id": "Diuji pada foto dari {k} koleksi publik yang tidak dilihatnya saat belajar (satu koleksi setiap kali), "

@@ -1,7 +1,5 @@
 """Home / Beranda: what the app does, the motifs the shipped model knows, its measured accuracy and limits."""
 
-from pathlib import Path
-
 import streamlit as st
 
 from batik_studio.app import resources
@@ -46,13 +44,13 @@ if unseen and unseen.get("accuracy") is not None:
         k = sum(not row["fold"].endswith("(own split)") for row in folds)
         st.markdown(t("home.unseen", lang, k=k, **words))
 evaluations = predictor.card.get("evaluations") or {}
-for name, evaluation in evaluations.items():
+for evaluation in evaluations.values():
     if evaluation.get("accuracy") is not None:
         accuracy = f"{100 * evaluation['accuracy']:.1f}%"
-        st.markdown(t("home.accuracy", lang, name=name, accuracy=accuracy, images=evaluation.get("n", "?")))
-    for folder, rejection in (evaluation.get("unknown") or {}).items():
+        st.markdown(t("home.accuracy", lang, accuracy=accuracy, images=evaluation.get("n", "?")))
+    for rejection in (evaluation.get("unknown") or {}).values():
         rejected = f"{100 * rejection['rejected']:.0f}%"
-        st.markdown(t("home.rejected", lang, rejected=rejected, n=rejection["n"], folder=Path(folder).name))
+        st.markdown(t("home.rejected", lang, rejected=rejected, n=rejection["n"]))
 if not evaluations:
     st.markdown(t("home.no_accuracy", lang))
 st.subheader(t("home.limits_title", lang))
