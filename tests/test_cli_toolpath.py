@@ -97,7 +97,7 @@ def test_refuses_to_overwrite_input_or_write_into_missing_folder(tmp_path):
 
 def test_optimize_mach3_to_svg_with_cleaning_and_estimate(tmp_path):
     """Groups, touching/retraced counts and the acceleration estimate are printed; the SVG keeps the groups."""
-    from tests.toolpath.io.test_machines import write_mach3
+    from tests.toolpath.io.machine_fixtures import write_mach3
 
     source = write_mach3(tmp_path)
     out, report = tmp_path / "route.svg", tmp_path / "r.json"
@@ -117,7 +117,7 @@ def test_optimize_mach3_to_svg_with_cleaning_and_estimate(tmp_path):
 
 def test_merge_groups_across_a_tool_change_is_one_error_line(tmp_path):
     """--merge-groups on a file with a pause between groups exits 1 naming the line, and writes nothing."""
-    from tests.toolpath.io.test_machines import write_mach3
+    from tests.toolpath.io.machine_fixtures import write_mach3
 
     out = tmp_path / "o.gcode"
     result = runner.invoke(app, ["toolpath", "optimize", str(write_mach3(tmp_path)), "-o", str(out), "--merge-groups"])
@@ -127,7 +127,7 @@ def test_merge_groups_across_a_tool_change_is_one_error_line(tmp_path):
 
 def test_stats_on_dxf_lists_groups_and_placement_errors(tmp_path):
     """stats reads DXF layers as groups; a bad --origin and --y-down on G-code are one-line errors."""
-    from tests.toolpath.io.test_machines import write_librecad_dxf, write_mach3
+    from tests.toolpath.io.machine_fixtures import write_librecad_dxf, write_mach3
 
     dxf = write_librecad_dxf(tmp_path)
     result = runner.invoke(app, ["toolpath", "stats", str(dxf), "--origin", "100,100", "--accel-mm-s2", "500"])
@@ -138,3 +138,4 @@ def test_stats_on_dxf_lists_groups_and_placement_errors(tmp_path):
     assert bad.exit_code == 1 and "--origin 'left'" in bad.output
     moved = runner.invoke(app, ["toolpath", "stats", str(write_mach3(tmp_path)), "--y-down"])
     assert moved.exit_code == 1 and "G-code is drawn where it is" in moved.output
+    assert "(options: --y-down, --origin)" in moved.output

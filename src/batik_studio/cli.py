@@ -61,7 +61,9 @@ def app_command(
 
 
 def _fail(error: Exception) -> typer.Exit:
-    typer.secho(f"error: {error}", err=True, fg="red")
+    """Print one error line, pointing at the options for the settings the error names; exit status 1."""
+    flags = ", ".join("--" + name.replace("_", "-") for name in getattr(error, "settings", ()))
+    typer.secho(f"error: {error}" + (f" (options: {flags})" if flags else ""), err=True, fg="red")
     return typer.Exit(code=1)
 
 
@@ -455,8 +457,7 @@ def _user_errors() -> Iterator[None]:
     try:
         yield
     except BatikError as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from None
+        raise _fail(error) from None
 
 
 def _require_positive(**values: float | None) -> None:

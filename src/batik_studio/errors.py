@@ -2,7 +2,15 @@
 
 
 class BatikError(Exception):
-    """Base class of every error Batik Studio reports to a user."""
+    """Base class of every error Batik Studio reports to a user.
+
+    ``settings`` names the library parameters (``tolerance_mm``, ``y_down``) that would change the outcome, so the
+    CLI or a page can point at its own option for them; the message itself speaks of the value, never of a flag.
+    """
+
+    def __init__(self, message: str, *, settings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.settings = settings
 
 
 class InputError(BatikError):

@@ -6,27 +6,11 @@ import io
 from batik_studio.app import resources
 from batik_studio.app.i18n import TEXT
 from batik_studio.catalog import load_catalog
+from tests.app.apptest import classify, texts
 
 RED = (220, 30, 30)
 BLUE = (20, 40, 200)
 GREY = (128, 128, 128)
-
-
-def texts(app) -> str:
-    """Everything the page wrote, as one string."""
-    parts = [element.value for kind in ("title", "header", "subheader", "markdown", "caption") for element in
-             getattr(app, kind)]  # fmt: skip
-    parts += [element.value for element in (*app.error, *app.warning, *app.info, *app.success)]
-    parts += [expander.label for expander in app.expander]
-    return "\n".join(str(part) for part in parts)
-
-
-def classify(open_page, app, name, data, mime="image/png"):
-    open_page(app, "classify")
-    app.file_uploader(key="upload").upload(name, data, mime)
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def test_home_shows_motifs_accuracy_and_limits(app_env, new_app, open_page, photo):

@@ -2,7 +2,7 @@
 
 from batik_studio.app import service
 from batik_studio.store import HistoryStore
-from tests.app.test_pages import classify, texts
+from tests.app.apptest import classify, texts
 
 
 def _history_count() -> int:

@@ -220,8 +220,9 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
         socket.create_connection((host, int(port)), timeout=timeout_s).close()
     except OSError as error:
         raise InputError(
-            f"--ray {address}: nothing answers at {host}:{port} ({error.strerror or error}); start the cluster "
-            "or use --ray local"
+            f"Ray address {address}: nothing answers at {host}:{port} ({error.strerror or error}); start the "
+            "cluster, or give the address 'local' to start Ray on this machine",
+            settings=("ray",),
         ) from None
 
 
@@ -239,7 +240,9 @@ def _run_on_ray(
             ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, RuntimeError, TimeoutError, ValueError) as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise InputError(f"--ray {address}: cannot reach the Ray cluster ({first_line})") from None
+            raise InputError(
+                f"Ray address {address}: cannot reach the Ray cluster ({first_line})", settings=("ray",)
+            ) from None
     try:
         task = ray.remote(num_cpus=1)(run_one)
         drawing_ref = ray.put(drawing)

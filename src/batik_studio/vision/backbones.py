@@ -106,7 +106,7 @@ def build_backbone(name: str, weights: Path | None = None) -> nn.Module:
         raise ModelError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
     if name == "resnet50":
         if weights is None:
-            raise ModelError("backbone resnet50 needs a torchvision ResNet-50 weights file (--weights FILE)")
+            raise ModelError("backbone resnet50 needs a torchvision ResNet-50 weights file", settings=("weights",))
         model = ResNet50()
         try:
             state = torch.load(Path(weights), map_location="cpu", weights_only=True)

@@ -311,7 +311,10 @@ def write_subset(
     keep = [s for s in dataset.samples if classes is None or s.label in classes]
     if origin is not None:
         if manifest is None:
-            raise InputError("--origin needs --manifest (a CSV with columns class, file, source)")
+            raise InputError(
+                "choosing photos by source needs a manifest (a CSV with columns class, file, source)",
+                settings=("origin", "manifest"),
+            )
         origins = _read_manifest(manifest)
         keep = [s for s in keep if origins.get((s.label, s.path.name)) == origin]
     if not keep:

@@ -356,7 +356,9 @@ def _run_on_ray(folds: Sequence[Fold], args: tuple, address: str, progress: Step
     try:
         import ray
     except ImportError as error:
-        raise InputError("--ray needs Ray: pip install 'batik-studio[cluster]'") from error
+        raise InputError(
+            "running folds on Ray needs Ray: pip install 'batik-studio[cluster]'", settings=("ray",)
+        ) from error
     opened_here = not ray.is_initialized()
     if opened_here:
         ray.init(address=None if address == "local" else address, include_dashboard=False, log_to_driver=False)

@@ -141,7 +141,7 @@ def read_sources(
         When no folder is given or two folders give a source of the same name.
     """
     if not folders:
-        raise InputError("no sources: give at least two dataset folders (--source DIR)")
+        raise InputError("no sources: give at least two dataset folders", settings=("source",))
     names, datasets, hashes, folder_labels = [], [], [], []
     for folder in folders:
         for name, dataset in split_by_source(Path(folder)):

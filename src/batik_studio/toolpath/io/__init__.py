@@ -114,7 +114,10 @@ def read_drawing(
         drawing = read_dxf(source, tolerance_mm=tolerance_mm, y_down=placement.y_down)
         return Document(place(drawing, placement), source, "dxf", y_down=placement.y_down)
     if placement.moves_drawing:
-        raise DrawingError(f"{source}: G-code is drawn where it is; --y-down and --origin apply to SVG and DXF input")
+        raise DrawingError(
+            f"{source}: G-code is drawn where it is; turning y down and moving the origin apply to SVG and DXF input",
+            settings=("y_down", "origin"),
+        )
     drawing, program = read_gcode_lines(_read_text(source), source, pen=pen or PenSettings(), tolerance_mm=tolerance_mm)
     return Document(drawing, source, "gcode", program)
 

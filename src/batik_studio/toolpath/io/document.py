@@ -219,7 +219,8 @@ class Document:
                     raise DrawingError(
                         f"{self.source}: line {boundary.line_number}: {boundary.commands[0].strip()!r} stands "
                         "between two groups of strokes; merging the groups would move or lose it, so order them "
-                        "separately (leave out --merge-groups) or remove the command from the file"
+                        "separately (do not merge the groups) or remove the command from the file",
+                        settings=("merge_groups",),
                     )
             program = replace(program, boundaries=())
         return replace(self, drawing=self.drawing.merged(), program=program)

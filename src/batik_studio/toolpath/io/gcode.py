@@ -66,8 +66,8 @@ _LAYER_COMMENT = re.compile(r"\(\s*layer\s*:\s*(?P<name>[^()]*?)\s*\)", re.IGNOR
 _G_SUPPORTED = "G0-G3, G4, G17, G20, G21, G28, G30, G40, G49, G54-G59, G61, G64, G80, G90, G91, G91.1, G94"
 
 
-def _fail(source: Path, number: int, message: str) -> DrawingError:
-    return DrawingError(f"{source}: line {number}: {message}")
+def _fail(source: Path, number: int, message: str, settings: tuple[str, ...] = ()) -> DrawingError:
+    return DrawingError(f"{source}: line {number}: {message}", settings=settings)
 
 
 def _strip_comments(raw: str, source: Path, number: int) -> str:
@@ -266,9 +266,9 @@ class _Reader:
             self.named_by_change = _NAMES_GROUP.search(text) is not None
         self.group_ends = self.group_ends or ends_group or layer is not None
 
-    def fail(self, line: _Line | int, message: str) -> DrawingError:
+    def fail(self, line: _Line | int, message: str, settings: tuple[str, ...] = ()) -> DrawingError:
         number = line.index + 1 if isinstance(line, _Line) else line
-        return _fail(self.source, number, message)
+        return _fail(self.source, number, message, settings)
 
     def parse(self, index: int, raw: str) -> _Line | None:
         """Read the words of a line and apply its modal G words; None for blank and comment-only lines."""
@@ -465,7 +465,8 @@ class _Reader:
         if self.arc_points > MAX_ARC_POINTS_TOTAL:
             raise self.fail(
                 line,
-                f"the arcs flatten to more than {MAX_ARC_POINTS_TOTAL:,} points in all; use a larger --tolerance-mm",
+                f"the arcs flatten to more than {MAX_ARC_POINTS_TOTAL:,} points in all; use a larger curve tolerance",
+                settings=("tolerance_mm",),
             )
         self.current.points.extend(map(tuple, points.tolist()))
         center_xy = (float(center[0]), float(center[1]))

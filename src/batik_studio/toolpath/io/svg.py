@@ -107,7 +107,7 @@ def _subpaths(path: se.Path, tolerance_px: float) -> list[np.ndarray]:
             chunks.append(_curve_points(segment, tolerance_px))
             made += len(chunks[-1])
             if made > MAX_POINTS:
-                raise ValueError(f"its curves flatten to more than {MAX_POINTS:,} points; use a larger --tolerance-mm")
+                raise ValueError(f"its curves flatten to more than {MAX_POINTS:,} points; use a larger curve tolerance")
     if len(chunks) > 1:
         polylines.append(np.concatenate(chunks))
     return polylines
@@ -185,7 +185,8 @@ def read_svg(source: Path, *, tolerance_mm: float, y_down: bool = False) -> tupl
         if points > MAX_POINTS:
             raise DrawingError(
                 f"{source}: element {_element_name(element, number)}: the flattened drawing has more than "
-                f"{MAX_POINTS:,} points; use a larger --tolerance-mm"
+                f"{MAX_POINTS:,} points; use a larger curve tolerance",
+                settings=("tolerance_mm",),
             )
         return polylines
 
