@@ -4,7 +4,10 @@ As in the paper: 224x224 RGB (the backbone's own size for EfficientNet-Lite2), r
 turn and random horizontal/vertical flips, stratified K-fold cross-validation (shuffled, ``fold_seed`` 42) grouped
 by near-duplicates, Adam, cross-entropy, up to ``epochs`` epochs with early stopping on validation accuracy, the
 best checkpoint kept, learning rate reduced on plateau, and the best fold exported. The backbone stays frozen
-(Keras transfer-learning style), so each epoch runs it once per augmented photo; that is what makes it slow on CPU.
+(Keras transfer-learning style), so only its output for each augmented photo matters: every photo gets one freshly
+augmented view per epoch, as in the paper, but the backbone runs on these views once, before the folds, and each
+fold trains the head on them (a photo is in the training part of K-1 folds, so this is K-1 times less backbone
+work than running it inside every fold's epochs).
 """
 
 from __future__ import annotations
@@ -77,8 +80,12 @@ class SeedNet(nn.Module):
         return self
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run the module on a batch of images or feature maps."""
-        fmap = self.trunk(x)
+        """Run the module on a batch of images."""
+        return self.on_maps(self.trunk(x))
+
+    def on_maps(self, fmap: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The head's logits and the pooled features for trunk feature maps already computed."""
+        fmap = fmap.float()
         return self.head(fmap), fmap.mean(dim=(2, 3))
 
 
@@ -92,22 +99,29 @@ def _augment(image: Image.Image, pre: Preprocess, rotation: float, rng: np.rando
     return normalize(image, pre)
 
 
-def _run_epoch(model, images, targets, pre, config, rng, optimizer=None) -> tuple[float, float]:
-    """One pass over the photos (training when an optimizer is given); returns (loss, accuracy)."""
+@torch.no_grad()
+def trunk_maps(trunk: nn.Module, arrays: list[np.ndarray], progress, step: str, done: int, total: int) -> torch.Tensor:
+    """The frozen trunk's feature maps of preprocessed photos, kept in half precision (they are only head inputs)."""
+    trunk.eval()
+    maps = []
+    for start in range(0, len(arrays), 32):
+        maps.append(trunk(torch.from_numpy(np.stack(arrays[start : start + 32]))).half())
+        progress(step, done + min(start + 32, len(arrays)), total)
+    return torch.cat(maps)
+
+
+def _run_epoch(model, maps, targets, config, rng, optimizer=None) -> tuple[float, float]:
+    """One pass of the head over trunk feature maps (training when an optimizer is given); returns (loss, accuracy)."""
     training = optimizer is not None
     model.train(training)
-    order = rng.permutation(len(images)) if training else np.arange(len(images))
+    order = rng.permutation(len(maps)) if training else np.arange(len(maps))
     loss_sum, correct = 0.0, 0
     loss_fn = nn.CrossEntropyLoss()
     for start in range(0, len(order), config.batch_size):
         batch = order[start : start + config.batch_size]
-        if training:
-            x = np.stack([_augment(images[i], pre, config.rotation, rng) for i in batch])
-        else:
-            x = np.stack([to_array(images[i], pre) for i in batch])
         y = torch.from_numpy(targets[batch])
         with torch.set_grad_enabled(training):
-            logits, _ = model(torch.from_numpy(x))
+            logits, _ = model.on_maps(maps[torch.from_numpy(batch)])
             loss = loss_fn(logits, y)
         if training:
             optimizer.zero_grad()
@@ -119,15 +133,10 @@ def _run_epoch(model, images, targets, pre, config, rng, optimizer=None) -> tupl
 
 
 @torch.inference_mode()
-def _outputs(model: SeedNet, images: list[Image.Image], pre: Preprocess) -> tuple[np.ndarray, np.ndarray]:
+def _outputs(model: SeedNet, maps: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     model.eval()
-    logits, features = [], []
-    for start in range(0, len(images), 32):
-        x = torch.from_numpy(np.stack([to_array(im, pre) for im in images[start : start + 32]]))
-        lg, ft = model(x)
-        logits.append(lg.numpy())
-        features.append(ft.numpy())
-    return np.concatenate(logits), np.concatenate(features)
+    logits, features = model.on_maps(maps)
+    return logits.numpy(), features.numpy()
 
 
 def plot_curves(history: list[dict], path: Path, title: str) -> None:
@@ -176,6 +185,14 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
     images = [load_image(s.path).resize((size, size), Image.Resampling.BILINEAR) for s in pool.samples]
     weights = Path(config.weights) if config.weights else None
     trunk = build_backbone(config.backbone, weights)
+    backbone_started = time.perf_counter()
+    total = len(images) * (config.epochs + 1)
+    plain_maps = trunk_maps(trunk, [to_array(im, pre) for im in images], progress, "backbone views", 0, total)
+    epoch_maps = []
+    for epoch in range(config.epochs):
+        views = [_augment(im, pre, config.rotation, rng) for im in images]
+        epoch_maps.append(trunk_maps(trunk, views, progress, "backbone views", (epoch + 1) * len(images), total))
+    backbone_seconds = time.perf_counter() - backbone_started
 
     out = Path(out)
     staging = out.with_name(out.name + ".partial")
@@ -187,14 +204,14 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
         model = SeedNet(copy.deepcopy(trunk), channels, len(labels), config.head_channels, config.dropout)
         optimizer = torch.optim.Adam(model.head.parameters(), lr=config.learning_rate)
         scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode="max", factor=0.2, patience=2)
-        fit_images = [images[i] for i in fit_idx]
-        val_images = [images[i] for i in val_idx]
+        fit_rows, val_maps = torch.from_numpy(fit_idx), plain_maps[torch.from_numpy(val_idx)]
         history, best_state, best_acc, stale = [], None, -1.0, 0
         for epoch in range(1, config.epochs + 1):
             tick = time.perf_counter()
-            train_loss, train_acc = _run_epoch(model, fit_images, targets[fit_idx], pre, config, rng, optimizer)
+            fit_maps = epoch_maps[epoch - 1][fit_rows]
+            train_loss, train_acc = _run_epoch(model, fit_maps, targets[fit_idx], config, rng, optimizer)
             with torch.inference_mode():
-                val_loss, val_acc = _run_epoch(model, val_images, targets[val_idx], pre, config, rng)
+                val_loss, val_acc = _run_epoch(model, val_maps, targets[val_idx], config, rng)
             epoch_seconds.append(time.perf_counter() - tick)
             scheduler.step(val_acc)
             history.append(
@@ -221,8 +238,8 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
             best = (best_acc, k, model, fit_idx, val_idx)
 
     _, best_fold, model, fit_idx, val_idx = best
-    val_logits, val_features = _outputs(model, [images[i] for i in val_idx], pre)
-    fit_logits, fit_features = _outputs(model, [images[i] for i in fit_idx], pre)
+    val_logits, val_features = _outputs(model, plain_maps[torch.from_numpy(val_idx)])
+    _, fit_features = _outputs(model, plain_maps[torch.from_numpy(fit_idx)])
     temperature = fit_temperature(val_logits, targets[val_idx])
     scorer = fit_unknown_scorer(fit_features, targets[fit_idx], config.unknown_dim)
     val_distance = scorer.distance(val_features)
@@ -245,6 +262,7 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
         "best_fold": best_fold,
         "cv_accuracy": float(np.mean([row["val_acc"] for row in table])),
         "seconds_per_epoch": float(np.mean(epoch_seconds)),
+        "backbone_seconds": round(backbone_seconds, 1),
         "temperature": temperature,
         "threshold": threshold,
         "train_seconds": round(time.perf_counter() - started, 1),
@@ -276,4 +294,4 @@ def format_fold_table(table: list[dict], best_fold: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["SeedNet", "format_fold_table", "plot_curves", "train_seed"]
+__all__ = ["SeedNet", "format_fold_table", "plot_curves", "train_seed", "trunk_maps"]
