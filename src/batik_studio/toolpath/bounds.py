@@ -546,6 +546,21 @@ def _ascend(u, weight, lists, gaps, sweeps):
                 u[v] = max(0.0, best)
 
 
+@njit(cache=True, nogil=True)
+def _lower_to_feasible(u, pts, rad, mate, first, flat):
+    """Lower each ``u[v]`` in turn to meet every pair in its ball (CSR ``first``/``flat``), as in the text below."""
+    for v in range(len(u)):
+        least = np.inf
+        for j in range(first[v], first[v + 1]):
+            w = flat[j]
+            if w == v or w == mate[v]:
+                continue
+            gap = max(math.hypot(pts[w, 0] - pts[v, 0], pts[w, 1] - pts[v, 1]) - rad[v] - rad[w], 0.0)
+            least = min(least, gap - u[w])
+        if least < np.inf:
+            u[v] = max(0.0, min(u[v], least))
+
+
 def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray, k: int = 12) -> float:
     """A feasible dual of the assignment LP (``u >= 0``), verified against every pair that could violate it."""
     real = np.flatnonzero(np.arange(len(graph)) != graph.dummy)
@@ -575,12 +590,9 @@ def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
     # decreases), so one pass leaves a feasible dual.
     r_max = float(rad.max()) if len(rad) else 0.0
     near = tree.query_ball_point(pts, 2.0 * u + rad + r_max, return_sorted=False)
-    for v in range(len(u)):
-        others = np.asarray(near[v], dtype=np.int64)
-        others = others[(others != v) & (others != mate_local[v])]
-        if len(others):
-            gaps_v = np.maximum(np.hypot(*(pts[others] - pts[v]).T) - rad[v] - rad[others], 0.0)
-            u[v] = max(0.0, min(u[v], float((gaps_v - u[others]).min())))
+    sizes = np.fromiter((len(found) for found in near), dtype=np.int64, count=len(near))
+    flat = np.concatenate([np.asarray(found, dtype=np.int64) for found in near]) if len(near) else sizes
+    _lower_to_feasible(u, pts, rad, mate_local, np.concatenate([[0], np.cumsum(sizes)]), flat)
     value = float((counts * u).sum())
     if graph.dummy >= 0:
         # The dummy's dual is -max(u): it may end the path anywhere at no cost.
