@@ -194,8 +194,11 @@ def measure(spec: dict, timeout_s: float) -> dict:
 
 def write_svg(drawing, path: Path) -> Path:
     """The drawing's polylines as an SVG whose user units are millimetres (as the shared drawings' are)."""
+    # Shifted onto the page (1 mm margin): vpype crops what lies outside it, and so would skip those strokes.
     points = np.concatenate(drawing.paths)
-    width, height = (points.max(axis=0) + 1.0).tolist()
+    shift = 1.0 - points.min(axis=0)
+    drawing = type(drawing)(tuple(path + shift for path in drawing.paths))
+    width, height = (points.max(axis=0) + shift + 1.0).tolist()
     lines = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.3f}mm" height="{height:.3f}mm" '
         f'viewBox="0 0 {width:.3f} {height:.3f}" fill="none" stroke="black" stroke-width="0.5">'

@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph
@@ -88,6 +87,8 @@ def _exact_gaps(
     The gap is the smallest distance between the points where each node may be entered (a loop's vertices, or
     its one point); it is never below the disc gap, so using it keeps the bound valid and makes it tighter.
     """
+    from scipy.spatial import cKDTree
+
     n = len(graph)
     if not reloop or not drawing.closed.any() or n < 3:
         return np.full((n, 0), -1, dtype=np.int64), np.zeros((n, 0))
@@ -294,6 +295,8 @@ def _candidate_edges(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
 
     Returns (src, dst, gap). The exact 1-trees computed later add their edges, which also makes the graph connected.
     """
+    from scipy.spatial import cKDTree
+
     n = len(graph)
     real = np.flatnonzero((np.arange(n) != graph.dummy) & (np.arange(n) != 0))
     pairs = []
@@ -573,6 +576,8 @@ def _lower_to_feasible(u, pts, rad, mate, first, flat):
 
 def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray, k: int = 12) -> float:
     """A feasible dual of the assignment LP (``u >= 0``), verified against every pair that could violate it."""
+    from scipy.spatial import cKDTree
+
     real = np.flatnonzero(np.arange(len(graph)) != graph.dummy)
     counts = _slots(graph)[real].astype(np.float64)
     if graph.dummy >= 0:

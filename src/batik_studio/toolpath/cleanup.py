@@ -11,15 +11,17 @@ stroke lying on part of a longer one). Both work inside each group: strokes for 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import Document
 from batik_studio.toolpath.io.gcode import join_strokes
 from batik_studio.toolpath.model import CLOSE_TOL_MM, Drawing
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Tolerance (mm) of the touching and retraced counts that every report gives.
 CHECK_TOLERANCE_MM = 0.05
@@ -115,6 +117,9 @@ def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
     probe whose ``_NEIGHBOURS`` nearest samples are all that close is counted as covered, so the answer may hold
     paths that do not retrace but never misses one that does. Cheap even for 100,000 strokes.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     _check_size(paths, _PIECE_MM)
     points, owners = _samples(paths, _PIECE_MM)
     radius = tolerance_mm + _PIECE_MM / 2
@@ -137,6 +142,9 @@ def _along_candidates(paths: list[np.ndarray], candidate: np.ndarray, tolerance_
     that path's samples at this spacing. Far fewer points than the fine pass, and it drops most candidates of a
     dense drawing whose strokes run near each other without retracing.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     spacing = _ALONG_SPACINGS * tolerance_mm
     _check_size(paths, spacing)
     points, owners = _samples(paths, spacing)
@@ -159,6 +167,9 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
     sampled point of another stroke of its group that is itself kept. Of two copies the first drawn is kept. Only
     the strokes :func:`_candidates` keeps, and the strokes near them, are sampled that finely.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     dropped: list[int] = []
     for span in drawing.group_ranges():
         all_paths = list(drawing.paths[span.start : span.stop])
@@ -225,6 +236,9 @@ def _maybe_covered(
 
 def _near(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -> np.ndarray:
     """Indices (ascending) of the candidate paths and of every path passing within reach of one of them."""
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     points, owners = _samples(paths, _PIECE_MM)
     mine = candidate[owners]
     reach = tolerance_mm + _PIECE_MM
@@ -236,6 +250,9 @@ def _near(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -
 
 def touching_strokes(drawing: Drawing, tolerance_mm: float) -> int:
     """How many open strokes have an end within ``tolerance_mm`` of an end of another stroke of their group."""
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     touching = np.zeros(len(drawing), dtype=bool)
     ends = np.concatenate([drawing.starts, drawing.ends])
     owner = np.concatenate([np.arange(len(drawing))] * 2)
@@ -342,6 +359,9 @@ def merge_chains(drawing: Drawing, tolerance_mm: float) -> list[list[tuple[int, 
     Open strokes whose ends meet within ``tolerance_mm`` are joined; closed loops and lone strokes stay alone.
     Every segment appears in exactly one chain; chains of a group follow the group's first segment.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     chains: list[list[tuple[int, bool]]] = []
     for span in drawing.group_ranges():
         members = [i for i in span if not drawing.closed[i]]
@@ -403,15 +423,21 @@ def apply_chains(document: Document, chains: list[list[tuple[int, bool]]]) -> Do
 
 
 def clean_document(
-    document: Document, *, merge_tolerance_mm: float | None, dedupe_mm: float | None
+    document: Document,
+    *,
+    merge_tolerance_mm: float | None,
+    dedupe_mm: float | None,
+    checks: StrokeChecks | None = None,
 ) -> tuple[Document, dict[str, Any]]:
     """Drop retraced strokes (``dedupe_mm``), then join touching ones (``merge_tolerance_mm``); say what was done.
 
     The returned figures always hold the touching and retraced counts of the input at
-    :data:`CHECK_TOLERANCE_MM`, so a report says when asking for either would help.
+    :data:`CHECK_TOLERANCE_MM` (``checks``, when the caller has counted them already), so a report says when
+    asking for either would help.
     """
     figures: dict[str, Any] = {"input_strokes": len(document.drawing)}
-    figures.update({f"input_{k}": v for k, v in asdict(check_strokes(document.drawing)).items()})
+    checks = checks if checks is not None else check_strokes(document.drawing)
+    figures.update({f"input_{k}": v for k, v in asdict(checks).items()})
     if dedupe_mm is not None:
         drop = set(retraced(document.drawing, dedupe_mm))
         figures["dedupe_mm"] = dedupe_mm
