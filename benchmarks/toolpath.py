@@ -18,7 +18,10 @@ ordering, the proven bound, writing), on the same SVG file (drawings that are no
 first). batik's ``--time-limit`` is set so that its wall time matches vpype's: a first run with a 0.1 s limit
 measures batik's fixed cost, the limit is vpype's wall time less that, and one correction follows if the wall
 time still differs by more than 5%. ``--bound-time-limit`` is the same limit: the bound runs on the second core
-while the search runs. vpype's travel in those rows is that of its API row (the same ``linesort --two-opt``).
+while the search runs. vpype's travel in those rows is that of the file vpype wrote, read back as batik reads its
+input (same origin and axes). Drawings written as SVG first are shifted onto the page (vpype drops what lies
+outside it). ``random_lines_7000`` is generated (7,000 seeded random strokes, see :func:`random_lines`).
+``--end-to-end-only`` runs only these rows, ``--only NAME`` only the named instances.
 
     PYTHONPATH=src python benchmarks/toolpath.py --data ../shared/toolpath
 """
@@ -50,6 +53,9 @@ TSPLIB_OPTIMUM = {
     "u1817": 57_201,
     "pcb3038": 137_694,
 }
+
+#: The drawings of the whole-process rows: the shared ones (not the 101,251-segment tiling) and a generated one.
+END_TO_END = ["megamendung_grid_5x5", "dexarm_walle", "megamendung_23x23", "random_lines_7000"]
 
 #: Segments per motif unit in megamendung_grid_5x5.svg, and units per row there.
 UNIT_SEGMENTS = 19
@@ -85,11 +91,28 @@ def tile_megamendung(grid, copies: int):
     return Drawing(tuple(path + offset for offset in offsets for path in unit))
 
 
+def random_lines(count: int, seed: int = 7):
+    """``count`` straight strokes 2-20 mm long at random places and angles on a 300 x 200 mm page (seeded).
+
+    A drawing of another shape than the shared ones, like vpype's ``7k_lines.svg``: no motif, no clusters.
+    """
+    from batik_studio.toolpath.model import Drawing
+
+    rng = np.random.default_rng(seed)
+    starts = rng.uniform((10.0, 10.0), (290.0, 190.0), (count, 2))
+    angles = rng.uniform(0.0, 2 * np.pi, count)
+    lengths = rng.uniform(2.0, 20.0, count)
+    ends = starts + lengths[:, None] * np.column_stack([np.cos(angles), np.sin(angles)])
+    return Drawing(tuple(np.stack([a, b]) for a, b in zip(starts, ends, strict=True)))
+
+
 def load(instance: str, data: Path):
     """The drawing of a benchmark instance (TSPLIB: cities as dots, origin at the first city)."""
     from batik_studio.toolpath.io import Placement, read_drawing
     from batik_studio.toolpath.model import Drawing
 
+    if instance.startswith("random_lines_"):
+        return random_lines(int(instance.rsplit("_", 1)[1]))
     if instance in TSPLIB_OPTIMUM:
         cities = read_tsplib(data / "tsplib" / f"{instance}.tsp")
         return Drawing(tuple(city[None, :] for city in cities), origin=tuple(cities[0]))
@@ -194,8 +217,11 @@ def measure(spec: dict, timeout_s: float) -> dict:
 
 def write_svg(drawing, path: Path) -> Path:
     """The drawing's polylines as an SVG whose user units are millimetres (as the shared drawings' are)."""
+    # Shifted onto the page (1 mm margin): vpype crops what lies outside it, and so would skip those strokes.
     points = np.concatenate(drawing.paths)
-    width, height = (points.max(axis=0) + 1.0).tolist()
+    shift = 1.0 - points.min(axis=0)
+    drawing = type(drawing)(tuple(path + shift for path in drawing.paths))
+    width, height = (points.max(axis=0) + shift + 1.0).tolist()
     lines = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.3f}mm" height="{height:.3f}mm" '
         f'viewBox="0 0 {width:.3f} {height:.3f}" fill="none" stroke="black" stroke-width="0.5">'
@@ -216,12 +242,25 @@ def _wall(command: list[str], timeout_s: float) -> float:
     return time.perf_counter() - started
 
 
+def _file_travel_mm(svg: Path) -> tuple[float, int]:
+    """Travel (mm) of the strokes of ``svg`` in file order, as batik reads it, and how many strokes it holds."""
+    from batik_studio.toolpath.io import read_drawing
+    from batik_studio.toolpath.model import Order, travel_mm
+
+    drawing = read_drawing(svg).drawing.merged()
+    return travel_mm(drawing, Order.identity(len(drawing))), len(drawing)
+
+
 def end_to_end(svg: Path, work: Path, timeout_s: float) -> dict:
-    """The whole vpype process and the whole batik process given the time limit that matches vpype's wall time."""
+    """The whole vpype process and the whole batik process given the time limit that matches vpype's wall time.
+
+    vpype's travel is that of the file vpype wrote, read back as batik reads the input (same origin and axes).
+    """
     bin_dir = Path(sys.executable).parent
     vpype_s = _wall(
         [str(bin_dir / "vpype"), "read", str(svg), "linesort", "--two-opt", "write", str(work / "v.svg")], timeout_s
     )
+    vpype_mm, vpype_strokes = _file_travel_mm(work / "v.svg")
     report = work / "report.json"
 
     def batik(limit: float) -> float:
@@ -247,7 +286,11 @@ def end_to_end(svg: Path, work: Path, timeout_s: float) -> dict:
         "winner": figures["details"].get("winner"),
         "seconds": wall_s,
         "vpype_seconds": vpype_s,
+        "vpype_travel_mm": vpype_mm,
+        "vpype_strokes": vpype_strokes,
         "time_limit_s": limit,
+        "touching_strokes": figures["cleaning"]["input_touching_strokes"],
+        "retraced_strokes": figures["cleaning"]["input_retraced_strokes"],
     }
 
 
@@ -285,7 +328,7 @@ def plan(skip_huge: bool) -> list[tuple[str, list[tuple[str, bool]]]]:
     return rows
 
 
-def end_to_end_row(instance: str, args: argparse.Namespace, vpype_mm: float | None) -> dict | None:
+def end_to_end_row(instance: str, args: argparse.Namespace) -> dict | None:
     """Print and return the whole-process row of ``instance`` (see the module docstring)."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
@@ -299,9 +342,12 @@ def end_to_end_row(instance: str, args: argparse.Namespace, vpype_mm: float | No
             return None
     gap = 100 * (row["travel_mm"] - row["bound_mm"]) / row["bound_mm"] if row["bound_mm"] else None
     notes = [f"whole process; vpype process {row['vpype_seconds']:.1f} s; --time-limit {row['time_limit_s']:.2f}"]
-    if vpype_mm:
-        notes.append(f"{row['travel_mm'] / vpype_mm:.3f} x vpype's travel")
+    notes.append(f"vpype {row['vpype_travel_mm']:,.0f} mm: {row['travel_mm'] / row['vpype_travel_mm']:.3f} x vpype's")
+    if row["vpype_strokes"] != row["segments"]:
+        notes.append(f"vpype wrote {row['vpype_strokes']:,} strokes")
     notes.append(f"bound: {row['bound_method']}; kept: {row['winner']}")
+    retraced = "not counted" if row["retraced_strokes"] is None else f"{row['retraced_strokes']:,}"
+    notes.append(f"touching {row['touching_strokes']:,}, retraced {retraced}")
     print(
         f"| {instance} | {row['segments']:,} | batik e2e | {row['travel_mm']:,.0f} | {row['bound_mm'] or 0:,.0f} | "
         f"{'' if gap is None else f'{gap:.1f}'} | {row['seconds']:.1f} | | {'; '.join(notes)} |",
@@ -319,6 +365,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5, help="seeds for the run given vpype's time")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--no-end-to-end", action="store_true", help="leave out the whole-process rows")
+    parser.add_argument("--end-to-end-only", action="store_true", help="only the whole-process rows")
+    parser.add_argument("--only", action="append", help="only this instance (may be given again)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -330,7 +378,15 @@ def main() -> None:
     print(header)
     print("|" + "---|" * 9, flush=True)
     records = []
+    if args.end_to_end_only:
+        for instance in END_TO_END if not args.only else args.only:
+            records.append({"instance": instance, "end_to_end": end_to_end_row(instance, args)})
+        if args.json:
+            args.json.write_text(json.dumps(records, indent=2) + "\n")
+        return
     for instance, methods in plan(args.skip_huge):
+        if args.only and instance not in args.only:
+            continue
         results = {}
         for method, reloop in methods:
             spec = {"instance": instance, "method": method, "reloop": reloop, "data": str(args.data)}
@@ -386,7 +442,7 @@ def main() -> None:
             )
         whole = None
         if not args.no_end_to_end and instance not in TSPLIB_OPTIMUM:
-            whole = end_to_end_row(instance, args, vpype_mm)
+            whole = end_to_end_row(instance, args)
         records.append(
             {
                 "instance": instance,

@@ -96,3 +96,46 @@ def test_a_drawing_too_large_to_search_is_not_counted_and_refused_for_dedupe(mon
     assert checks.retraced_strokes is None and checks.retraced_mm is None and checks.touching_strokes == 0
     with pytest.raises(DrawingError, match="too much drawing"):
         retraced(drawing, 0.05)
+
+
+def _dense_drawing_with_copies(seed: int) -> Drawing:
+    """Short random strokes packed closely (most run within a millimetre of others), some copied or reversed."""
+    rng = np.random.default_rng(seed)
+    strokes = []
+    for _ in range(400):
+        start = rng.uniform(0, 30, 2)
+        strokes.append(np.vstack([start, start + np.cumsum(rng.normal(0, 0.8, (int(rng.integers(1, 8)), 2)), axis=0)]))
+    for k in rng.choice(len(strokes), 30, replace=False):
+        path = strokes[k]
+        strokes.append(path[::-1].copy() if k % 2 else path + rng.uniform(-0.02, 0.02, path.shape))
+    strokes.append(np.array([[5.0, 5.0]]))
+    strokes.append(np.array([[5.01, 5.0]]))
+    return Drawing(tuple(strokes))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_retraced_prefilters_change_no_answer(monkeypatch, seed):
+    """The necessary-condition passes only skip work: without them the exact pass drops the same strokes."""
+    import batik_studio.toolpath.cleanup as cleanup
+
+    drawing = _dense_drawing_with_copies(seed)
+    fast = retraced(drawing, 0.05)
+    assert len(fast) >= 30
+    monkeypatch.setattr(cleanup, "_along_candidates", lambda paths, candidate, tolerance_mm: candidate)
+    monkeypatch.setattr(cleanup, "_maybe_covered", lambda tree, points, owners, candidate, tolerance_mm: candidate)
+    assert retraced(drawing, 0.05) == fast
+
+
+def test_samples_keep_every_vertex_and_spacing():
+    """Sampling all paths at once gives each path's vertices, in order, with no gap over the spacing."""
+    from batik_studio.toolpath.cleanup import _samples
+
+    paths = [line((0, 0), (1, 0), (1, 3)), line((2, 2)), line((5, 5), (5, 5.05))]
+    points, owners = _samples(paths, 0.4)
+    assert owners.tolist() == sorted(owners.tolist())
+    for i, path in enumerate(paths):
+        mine = points[owners == i]
+        assert np.allclose(mine[0], path[0]) and np.allclose(mine[-1], path[-1])
+        assert all(any(np.allclose(vertex, p) for p in mine) for vertex in path)
+        if len(mine) > 1:
+            assert np.hypot(*np.diff(mine, axis=0).T).max() <= 0.4 + 1e-12

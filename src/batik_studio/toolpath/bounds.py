@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 from numba import njit
-from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph
@@ -44,6 +43,13 @@ DENSE_ASSIGNMENT_MAX_SLOTS = 4_000
 #: Up to this many nodes the Held-Karp bound runs (each subgradient step is an O(n^2) Prim).
 HELD_KARP_MAX_NODES = 20_000
 
+
+#: Time one exact complete-graph 1-tree takes per pair of nodes (measured: 0.3 s for 5,365 nodes on 2 cores).
+EXACT_TREE_SECONDS_PER_PAIR = 1.0e-8
+
+#: Held-Karp runs only when the time left holds this many exact 1-trees: the first and the last are always
+#: computed, and a run with no time for steps between them proves no more than the 1-tree bound.
+HELD_KARP_LEAST_EXACT_TREES = 4
 
 #: Time the Delaunay 1-tree takes per triangulated point (measured: 2.7 million points in 34-40 s on 2 cores).
 TREE_SECONDS_PER_POINT = 15e-6
@@ -81,6 +87,8 @@ def _exact_gaps(
     The gap is the smallest distance between the points where each node may be entered (a loop's vertices, or
     its one point); it is never below the disc gap, so using it keeps the bound valid and makes it tighter.
     """
+    from scipy.spatial import cKDTree
+
     n = len(graph)
     if not reloop or not drawing.closed.any() or n < 3:
         return np.full((n, 0), -1, dtype=np.int64), np.zeros((n, 0))
@@ -287,6 +295,8 @@ def _candidate_edges(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
 
     Returns (src, dst, gap). The exact 1-trees computed later add their edges, which also makes the graph connected.
     """
+    from scipy.spatial import cKDTree
+
     n = len(graph)
     real = np.flatnonzero((np.arange(n) != graph.dummy) & (np.arange(n) != 0))
     pairs = []
@@ -362,7 +372,10 @@ def held_karp_bound(
         return float(value)
 
     pi = np.zeros(n)
+    exact_started = time.perf_counter()
     proven = exact(pi)
+    # The last exact 1-tree (about as long as this first one) must fit in the time limit too.
+    exact_s = time.perf_counter() - exact_started
     previous = np.zeros(n)
     best = -np.inf
     best_pi = pi.copy()
@@ -371,7 +384,7 @@ def held_karp_bound(
     period = max(30, min(150, n // 20))
     iterations = 0
     since_exact = 0
-    while iterations < max_iterations and time.perf_counter() - started < 0.9 * time_limit_s:
+    while iterations < max_iterations and time.perf_counter() - started + 1.5 * exact_s < time_limit_s:
         iterations += 1
         since_exact += 1
         value = _sparse_one_tree(src, dst, base, origin_gap, graph.mate, pi, degree)
@@ -546,8 +559,25 @@ def _ascend(u, weight, lists, gaps, sweeps):
                 u[v] = max(0.0, best)
 
 
+@njit(cache=True, nogil=True)
+def _lower_to_feasible(u, pts, rad, mate, first, flat):
+    """Lower each ``u[v]`` in turn to meet every pair in its ball (CSR ``first``/``flat``), as in the text below."""
+    for v in range(len(u)):
+        least = np.inf
+        for j in range(first[v], first[v + 1]):
+            w = flat[j]
+            if w == v or w == mate[v]:
+                continue
+            gap = max(math.hypot(pts[w, 0] - pts[v, 0], pts[w, 1] - pts[v, 1]) - rad[v] - rad[w], 0.0)
+            least = min(least, gap - u[w])
+        if least < np.inf:
+            u[v] = max(0.0, min(u[v], least))
+
+
 def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray, k: int = 12) -> float:
     """A feasible dual of the assignment LP (``u >= 0``), verified against every pair that could violate it."""
+    from scipy.spatial import cKDTree
+
     real = np.flatnonzero(np.arange(len(graph)) != graph.dummy)
     counts = _slots(graph)[real].astype(np.float64)
     if graph.dummy >= 0:
@@ -575,12 +605,9 @@ def _dual_assignment(graph: SegmentGraph, centres: np.ndarray, radii: np.ndarray
     # decreases), so one pass leaves a feasible dual.
     r_max = float(rad.max()) if len(rad) else 0.0
     near = tree.query_ball_point(pts, 2.0 * u + rad + r_max, return_sorted=False)
-    for v in range(len(u)):
-        others = np.asarray(near[v], dtype=np.int64)
-        others = others[(others != v) & (others != mate_local[v])]
-        if len(others):
-            gaps_v = np.maximum(np.hypot(*(pts[others] - pts[v]).T) - rad[v] - rad[others], 0.0)
-            u[v] = max(0.0, min(u[v], float((gaps_v - u[others]).min())))
+    sizes = np.fromiter((len(found) for found in near), dtype=np.int64, count=len(near))
+    flat = np.concatenate([np.asarray(found, dtype=np.int64) for found in near]) if len(near) else sizes
+    _lower_to_feasible(u, pts, rad, mate_local, np.concatenate([[0], np.cumsum(sizes)]), flat)
     value = float((counts * u).sum())
     if graph.dummy >= 0:
         # The dummy's dual is -max(u): it may end the path anywhere at no cost.
@@ -618,9 +645,10 @@ def lower_bound(
     ``graph`` is the drawing's segment-end graph when the caller has built it (it is built once here otherwise);
     the result's ``details["seconds"]`` is the whole call's time.
 
-    Above :data:`HELD_KARP_MAX_NODES` nodes (where an exact dense 1-tree per step is too slow) or when no time is
-    left, the penalty-free 1-tree from a Delaunay triangulation stands in for Held-Karp; with ``reloop`` it
-    triangulates every loop vertex, so it runs only when :data:`TREE_SECONDS_PER_POINT` says it fits in the time
+    Above :data:`HELD_KARP_MAX_NODES` nodes (where an exact dense 1-tree per step is too slow) or when the time
+    left holds fewer than :data:`HELD_KARP_LEAST_EXACT_TREES` exact 1-trees (estimated from their size), the
+    penalty-free 1-tree from a Delaunay triangulation stands in for Held-Karp; with ``reloop`` it triangulates
+    every loop vertex, so it runs only when :data:`TREE_SECONDS_PER_POINT` says it fits in the time
     left.
     """
     started = time.perf_counter()
@@ -628,7 +656,7 @@ def lower_bound(
     result = assignment_bound(drawing, return_to_origin=return_to_origin, reloop=reloop, graph=graph)
     left = time_limit_s - (time.perf_counter() - started)
     nodes = len(graph)
-    if nodes <= HELD_KARP_MAX_NODES and left > 0:
+    if nodes <= HELD_KARP_MAX_NODES and left > HELD_KARP_LEAST_EXACT_TREES * EXACT_TREE_SECONDS_PER_PAIR * nodes**2:
         held_karp = held_karp_bound(
             drawing,
             return_to_origin=return_to_origin,
@@ -651,6 +679,8 @@ def lower_bound(
 
 __all__ = [
     "DENSE_ASSIGNMENT_MAX_SLOTS",
+    "EXACT_TREE_SECONDS_PER_PAIR",
+    "HELD_KARP_LEAST_EXACT_TREES",
     "HELD_KARP_MAX_NODES",
     "TREE_SECONDS_PER_POINT",
     "BoundResult",

@@ -11,15 +11,17 @@ stroke lying on part of a longer one). Both work inside each group: strokes for 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from batik_studio.errors import DrawingError
 from batik_studio.toolpath.io import Document
 from batik_studio.toolpath.io.gcode import join_strokes
 from batik_studio.toolpath.model import CLOSE_TOL_MM, Drawing
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 #: Tolerance (mm) of the touching and retraced counts that every report gives.
 CHECK_TOLERANCE_MM = 0.05
@@ -30,6 +32,8 @@ _NEIGHBOURS = 16
 _PIECE_MM = 1.0
 #: Vertices of each stroke probed by the coarse pass (evenly spread, ends included).
 _PROBES = 17
+#: Sample spacing of the second pass, in tolerances (see :func:`_along_candidates`).
+_ALONG_SPACINGS = 4.0
 #: Most sample points the retrace search may make in one pass (about 16 bytes each, plus the k-d tree).
 MAX_SAMPLE_POINTS = 8_000_000
 
@@ -45,31 +49,64 @@ class StrokeChecks:
 
 
 def _samples(paths: list[np.ndarray], spacing_mm: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every ``spacing_mm`` or closer along each path (vertices included), and the path each belongs to."""
-    points, owners = [], []
-    for i, path in enumerate(paths):
-        if len(path) == 1:
-            points.append(path)
-            owners.append(np.full(1, i))
-            continue
-        steps = np.maximum(1, np.ceil(np.hypot(*np.diff(path, axis=0).T) / spacing_mm).astype(np.int64))
-        starts = np.repeat(path[:-1], steps, axis=0)
-        deltas = np.repeat(np.diff(path, axis=0) / steps[:, None], steps, axis=0)
-        offsets = np.arange(int(steps.sum())) - np.repeat(np.cumsum(steps) - steps, steps)
-        sampled = np.concatenate([starts + deltas * offsets[:, None], path[-1:]])
-        points.append(sampled)
-        owners.append(np.full(len(sampled), i))
-    return np.concatenate(points), np.concatenate(owners)
+    """Points every ``spacing_mm`` or closer along each path (vertices included), and the path each belongs to.
+
+    Vectorised over all paths at once: each piece between two vertices gives ``ceil(length / spacing)`` points
+    from its start, and each path its last vertex (a dot gives its one point).
+    """
+    if not paths:
+        return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+    sizes = np.fromiter((len(path) for path in paths), dtype=np.int64, count=len(paths))
+    vertices = np.concatenate(paths)
+    owner = np.repeat(np.arange(len(paths)), sizes)
+    last = np.cumsum(sizes) - 1
+    # A piece joins vertex v to v + 1 of the same path: every vertex but each path's last.
+    piece = np.ones(len(vertices), dtype=bool)
+    piece[last] = False
+    starts = vertices[piece]
+    deltas = vertices[1:][piece[:-1]] - starts
+    steps = np.maximum(1, np.ceil(np.hypot(*deltas.T) / spacing_mm).astype(np.int64))
+    # Each path's points: its pieces' samples in order, then its last vertex.
+    total = int(steps.sum())
+    offsets = np.arange(total) - np.repeat(np.cumsum(steps) - steps, steps)
+    sampled = np.repeat(starts, steps, axis=0) + np.repeat(deltas / steps[:, None], steps, axis=0) * offsets[:, None]
+    sample_owner = np.repeat(owner[piece], steps)
+    points = np.concatenate([sampled, vertices[last]])
+    owners = np.concatenate([sample_owner, np.arange(len(paths))])
+    keep = np.argsort(owners, kind="stable")
+    return points[keep], owners[keep]
 
 
 def _check_size(paths: list[np.ndarray], spacing_mm: float) -> None:
     """Refuse a pass that would sample more than :data:`MAX_SAMPLE_POINTS` points along ``paths``."""
-    points = sum(len(path) + float(np.hypot(*np.diff(path, axis=0).T).sum()) / spacing_mm for path in paths)
+    if not paths:
+        return
+    vertices = np.concatenate(paths)
+    sizes = np.fromiter((len(path) for path in paths), dtype=np.int64, count=len(paths))
+    steps = np.hypot(*np.diff(vertices, axis=0).T)
+    steps[np.cumsum(sizes)[:-1] - 1] = 0.0
+    points = float(len(vertices)) + float(steps.sum()) / spacing_mm
     if points > MAX_SAMPLE_POINTS:
         raise DrawingError(
             f"too much drawing to look for retraced strokes: about {points:,.0f} sample points at {spacing_mm:g} mm "
             f"spacing, at most {MAX_SAMPLE_POINTS:,}; use a larger tolerance or split the drawing"
         )
+
+
+def _probes(paths: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Up to ``_PROBES`` vertices of each path, evenly spread with both ends, and the path each belongs to."""
+    sizes = np.fromiter((len(path) for path in paths), dtype=np.int64, count=len(paths))
+    vertices = np.concatenate(paths)
+    first = np.cumsum(sizes) - sizes
+    counts = np.minimum(sizes, _PROBES)
+    owner = np.repeat(np.arange(len(paths)), counts)
+    # The k-th of a path's probes, as np.linspace(0, size - 1, count) truncated; repeats are dropped below.
+    k = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    span = np.maximum(counts - 1, 1)[owner]
+    index = (k * ((sizes[owner] - 1) / span)).astype(np.int64)
+    index[k == counts[owner] - 1] = sizes[owner][k == counts[owner] - 1] - 1
+    keys = np.unique(first[owner] + index)
+    return vertices[keys], np.searchsorted(first, keys, side="right") - 1
 
 
 def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
@@ -80,12 +117,13 @@ def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
     probe whose ``_NEIGHBOURS`` nearest samples are all that close is counted as covered, so the answer may hold
     paths that do not retrace but never misses one that does. Cheap even for 100,000 strokes.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     _check_size(paths, _PIECE_MM)
     points, owners = _samples(paths, _PIECE_MM)
     radius = tolerance_mm + _PIECE_MM / 2
-    probe_index = [np.unique(np.linspace(0, len(path) - 1, min(len(path), _PROBES)).astype(np.int64)) for path in paths]
-    probes = np.concatenate([path[index] for path, index in zip(paths, probe_index, strict=True)])
-    probe_owner = np.repeat(np.arange(len(paths)), [len(index) for index in probe_index])
+    probes, probe_owner = _probes(paths)
     k = min(_NEIGHBOURS, len(points))
     distances, found = cKDTree(points).query(probes, k=k, distance_upper_bound=radius)
     distances, found = distances.reshape(len(probes), k), found.reshape(len(probes), k)
@@ -96,6 +134,32 @@ def _candidates(paths: list[np.ndarray], tolerance_mm: float) -> np.ndarray:
     return uncovered == 0
 
 
+def _along_candidates(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -> np.ndarray:
+    """The candidates every point of which, sampled every ``_ALONG_SPACINGS`` tolerances, lies near another path.
+
+    Also a necessary condition: a retraced path's every point lies within a quarter tolerance of one of its fine
+    samples, which lies within the tolerance of another path, so within ``1.25 * tolerance + spacing / 2`` of
+    that path's samples at this spacing. Far fewer points than the fine pass, and it drops most candidates of a
+    dense drawing whose strokes run near each other without retracing.
+    """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
+    spacing = _ALONG_SPACINGS * tolerance_mm
+    _check_size(paths, spacing)
+    points, owners = _samples(paths, spacing)
+    mine = candidate[owners]
+    k = min(_NEIGHBOURS, len(points))
+    distances, found = cKDTree(points).query(points[mine], k=k, distance_upper_bound=1.25 * tolerance_mm + spacing / 2)
+    distances, found = distances.reshape(-1, k), found.reshape(-1, k)
+    hit = np.isfinite(distances)
+    who = owners[np.where(hit, found, 0)]
+    probe_owner = owners[mine]
+    near_other = (hit & (who != probe_owner[:, None])).any(axis=1) | hit.all(axis=1)
+    uncovered = np.bincount(probe_owner[~near_other], minlength=len(paths))
+    return candidate & (uncovered == 0)
+
+
 def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
     """Strokes that retrace another within ``tolerance_mm`` (shortest first, later ones first among equals).
 
@@ -103,12 +167,17 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
     sampled point of another stroke of its group that is itself kept. Of two copies the first drawn is kept. Only
     the strokes :func:`_candidates` keeps, and the strokes near them, are sampled that finely.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     dropped: list[int] = []
     for span in drawing.group_ranges():
         all_paths = list(drawing.paths[span.start : span.stop])
         if len(all_paths) < 2:
             continue
         candidate = _candidates(all_paths, tolerance_mm)
+        if candidate.any():
+            candidate = _along_candidates(all_paths, candidate, tolerance_mm)
         if not candidate.any():
             continue
         involved = _near(all_paths, candidate, tolerance_mm)
@@ -119,8 +188,9 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
         alive = np.ones(len(paths), dtype=bool)
         lengths = drawing.lengths_mm[span.start : span.stop][involved]
         first = np.searchsorted(owners, np.arange(len(paths) + 1))
+        maybe = _maybe_covered(tree, points, owners, candidate[involved], tolerance_mm)
         for i in np.lexsort((-involved, lengths)):
-            if not candidate[involved[i]]:
+            if not maybe[i]:
                 continue
             mine = points[first[i] : first[i + 1]]
             k = min(_NEIGHBOURS, len(points))
@@ -141,8 +211,34 @@ def retraced(drawing: Drawing, tolerance_mm: float) -> list[int]:
     return sorted(dropped)
 
 
+def _maybe_covered(
+    tree: cKDTree, points: np.ndarray, owners: np.ndarray, candidate: np.ndarray, tolerance_mm: float
+) -> np.ndarray:
+    """Which candidate paths could be covered by the others were every other path kept (one batched query).
+
+    A sample counts as covered when one of its ``_NEIGHBOURS`` nearest samples within the tolerance is another
+    path's, or when all of them are that close (the exact ball query is left to the sequential pass); a path not
+    covered here is not covered once some paths are dropped either, so the sequential pass can skip it.
+    """
+    mine = candidate[owners]
+    if not mine.any():
+        return candidate
+    k = min(_NEIGHBOURS, len(points))
+    distances, found = tree.query(points[mine], k=k, distance_upper_bound=tolerance_mm)
+    distances, found = distances.reshape(-1, k), found.reshape(-1, k)
+    hit = np.isfinite(distances)
+    who = owners[np.where(hit, found, 0)]
+    mine_owner = owners[mine]
+    covered = (hit & (who != mine_owner[:, None])).any(axis=1) | hit.all(axis=1)
+    uncovered = np.bincount(mine_owner[~covered], minlength=len(candidate))
+    return candidate & (uncovered == 0)
+
+
 def _near(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -> np.ndarray:
     """Indices (ascending) of the candidate paths and of every path passing within reach of one of them."""
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     points, owners = _samples(paths, _PIECE_MM)
     mine = candidate[owners]
     reach = tolerance_mm + _PIECE_MM
@@ -154,6 +250,9 @@ def _near(paths: list[np.ndarray], candidate: np.ndarray, tolerance_mm: float) -
 
 def touching_strokes(drawing: Drawing, tolerance_mm: float) -> int:
     """How many open strokes have an end within ``tolerance_mm`` of an end of another stroke of their group."""
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     touching = np.zeros(len(drawing), dtype=bool)
     ends = np.concatenate([drawing.starts, drawing.ends])
     owner = np.concatenate([np.arange(len(drawing))] * 2)
@@ -260,6 +359,9 @@ def merge_chains(drawing: Drawing, tolerance_mm: float) -> list[list[tuple[int, 
     Open strokes whose ends meet within ``tolerance_mm`` are joined; closed loops and lone strokes stay alone.
     Every segment appears in exactly one chain; chains of a group follow the group's first segment.
     """
+    # Imported here: SciPy's spatial package takes a third of a second to load, off the search's path.
+    from scipy.spatial import cKDTree
+
     chains: list[list[tuple[int, bool]]] = []
     for span in drawing.group_ranges():
         members = [i for i in span if not drawing.closed[i]]
@@ -321,15 +423,21 @@ def apply_chains(document: Document, chains: list[list[tuple[int, bool]]]) -> Do
 
 
 def clean_document(
-    document: Document, *, merge_tolerance_mm: float | None, dedupe_mm: float | None
+    document: Document,
+    *,
+    merge_tolerance_mm: float | None,
+    dedupe_mm: float | None,
+    checks: StrokeChecks | None = None,
 ) -> tuple[Document, dict[str, Any]]:
     """Drop retraced strokes (``dedupe_mm``), then join touching ones (``merge_tolerance_mm``); say what was done.
 
     The returned figures always hold the touching and retraced counts of the input at
-    :data:`CHECK_TOLERANCE_MM`, so a report says when asking for either would help.
+    :data:`CHECK_TOLERANCE_MM` (``checks``, when the caller has counted them already), so a report says when
+    asking for either would help.
     """
     figures: dict[str, Any] = {"input_strokes": len(document.drawing)}
-    figures.update({f"input_{k}": v for k, v in asdict(check_strokes(document.drawing)).items()})
+    checks = checks if checks is not None else check_strokes(document.drawing)
+    figures.update({f"input_{k}": v for k, v in asdict(checks).items()})
     if dedupe_mm is not None:
         drop = set(retraced(document.drawing, dedupe_mm))
         figures["dedupe_mm"] = dedupe_mm

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,11 @@ def order_groups(
     drawing: Drawing,
     settings: PipelineSettings,
     progress: Callable[[float], None] | None = None,
+    on_search_start: Callable[[], None] | None = None,
 ) -> OptimizeResult:
     """Order each group of ``drawing`` alone, in sequence, each starting where the one before ended.
+
+    ``on_search_start`` is called as each group's search starts (see :func:`~.solvers.optimize`).
 
     One group is ordered exactly as :func:`~batik_studio.toolpath.solvers.optimize` orders a drawing. With
     several, the time limits are shared out by the groups' sizes (a tenth kept for the whole drawing's bound);
@@ -143,6 +147,7 @@ def order_groups(
             progress=progress,
             bound=settings.bound,
             bound_time_limit_s=settings.bound_time_limit_s,
+            on_search_start=on_search_start,
             **feeds,
             **settings.method_params,
         )
@@ -171,6 +176,7 @@ def order_groups(
             progress=report,
             bound=settings.bound,
             bound_time_limit_s=None if bound_s is None else share * bound_s,
+            on_search_start=on_search_start,
             **feeds,
             **settings.method_params,
         )
@@ -257,6 +263,26 @@ def prepare(document: Document, settings: PipelineSettings) -> tuple[Document, d
     return clean_document(document, merge_tolerance_mm=settings.merge_tolerance_mm, dedupe_mm=settings.dedupe_mm)
 
 
+def _order_checking(document: Document, settings: PipelineSettings, progress) -> tuple[OptimizeResult, Any]:
+    """Order ``document``'s drawing while its touching and retraced strokes are counted beside the search.
+
+    The counts change nothing that is ordered (no merge or dedupe is asked), so they are taken on another thread
+    from the moment the compiled search starts, on the core the search leaves to the bound, instead of before it.
+    """
+    from batik_studio.toolpath.cleanup import check_strokes
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        checking: list[Future] = []
+
+        def start() -> None:
+            if not checking:
+                checking.append(pool.submit(check_strokes, document.drawing))
+
+        result = order_groups(document.drawing, settings, progress, on_search_start=start)
+        start()
+        return result, checking[0].result()
+
+
 def optimise_file(
     path: str | os.PathLike[str],
     settings: PipelineSettings,
@@ -274,8 +300,16 @@ def optimise_file(
     source = Path(path)
     check_outputs([output, report, plot], inputs=[source])
     document = read_drawing(source, pen=settings.pen, tolerance_mm=settings.tolerance_mm, placement=settings.placement)
-    document, cleaning = prepare(document, settings)
-    result = order_groups(document.drawing, settings, progress)
+    if settings.merge_tolerance_mm is None and settings.dedupe_mm is None:
+        from batik_studio.toolpath.cleanup import clean_document
+
+        if settings.merge_groups:
+            document = document.merge_groups()
+        result, checks = _order_checking(document, settings, progress)
+        document, cleaning = clean_document(document, merge_tolerance_mm=None, dedupe_mm=None, checks=checks)
+    else:
+        document, cleaning = prepare(document, settings)
+        result = order_groups(document.drawing, settings, progress)
     figures = result_report(
         result,
         document,

@@ -158,3 +158,13 @@ def test_pen_lines_can_be_replaced(tmp_path):
     assert lines.count("M3 (lower)") == 2 and lines.count("M5 (lift)") == 3
     again = read_drawing(written, pen=PenSettings(down_command="M3", up_command="M5"))
     assert_same_strokes(document, order, again)
+
+
+def test_moves_are_written_as_each_number_alone_would_be():
+    """The G1 lines trimmed at once hold exactly the numbers the one-number formatter writes."""
+    from batik_studio.toolpath.io.gcode import _fmt, _moves_text
+
+    rng = np.random.default_rng(0)
+    special = [0.0, -0.0, -1e-9, 1e-7, -5e-7, 4.9999999e-7, 10.0, -10.0, 100.5, -0.5, 1e6, 123456.0000004, -0.1000004]
+    values = np.concatenate([rng.normal(0, 1e3, 400), rng.normal(0, 1e-6, 400), special, [0.0]]).reshape(-1, 2)
+    assert _moves_text(values) == "\n".join(f"G1 X{_fmt(x)} Y{_fmt(y)}" for x, y in values)

@@ -124,3 +124,29 @@ def test_use_defs_and_hidden_elements(tmp_path):
     )
     drawing = read_drawing(write_svg(tmp_path, body), placement=KEEP_SVG).drawing
     assert [p[:, 1].tolist() for p in drawing.paths] == [[20.0, 20.0], [40.0, 40.0]]
+
+
+def test_polylines_and_polygons_read_as_the_same_paths(tmp_path):
+    """A <polyline> or <polygon> (taken whole) gives the points of the same shape written as a <path>."""
+    shapes = [
+        ("polyline", "1,2 3,4 5,9", "M 1,2 L 3,4 L 5,9"),
+        ("polygon", "10,10 20,10 20,20", "M 10,10 L 20,10 L 20,20 Z"),
+        ("polygon", "1,1 2,2 1,1", "M 1,1 L 2,2 L 1,1 Z"),
+        ("polygon", "50,50", "M 50,50 Z"),
+    ]
+
+    def svg(body: str) -> str:
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="100mm" height="80mm" viewBox="0 0 200 160">'
+            f'<g transform="translate(5,7) rotate(30)">{body}</g></svg>'
+        )
+
+    poly = "".join(f'<{tag} points="{points}" transform="scale(2,1.5)"/>' for tag, points, _ in shapes)
+    path = "".join(f'<path d="{d}" transform="scale(2,1.5)"/>' for _, _, d in shapes)
+    (tmp_path / "poly.svg").write_text(svg(poly))
+    (tmp_path / "path.svg").write_text(svg(path))
+    a = read_drawing(tmp_path / "poly.svg").drawing
+    b = read_drawing(tmp_path / "path.svg").drawing
+    assert len(a) == len(b) == 4
+    for p, q in zip(a.paths, b.paths, strict=True):
+        np.testing.assert_allclose(p, q, atol=1e-9)

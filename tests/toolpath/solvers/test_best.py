@@ -178,3 +178,24 @@ def test_local_optimum_has_no_segment_insertion_left():
     search = moves.new_state(improve_tour(graph, start, neighbour_lists=lists), queue_all=False)
     for t1 in range(len(graph)):
         assert not try_segment_insertion(graph, lists, search, t1)
+
+
+@pytest.mark.parametrize("shape", ["uniform", "ties", "clusters", "line", "same point"])
+def test_grid_nearest_points_are_the_nearest(shape):
+    """The compiled grid search finds, for every point, distances equal to a brute-force k-nearest search."""
+    from batik_studio.toolpath.solvers.neighbours import nearest_points
+
+    rng = np.random.default_rng(5)
+    xy = {
+        "uniform": rng.uniform(0, 100, (800, 2)),
+        "ties": np.round(rng.uniform(0, 10, (800, 2))),
+        "clusters": np.concatenate([rng.normal(0, 0.5, (300, 2)), rng.normal(400, 0.5, (300, 2))]),
+        "line": np.column_stack([np.arange(500.0), np.zeros(500)]),
+        "same point": np.zeros((60, 2)),
+    }[shape]
+    count = min(41, len(xy))
+    found = nearest_points(xy, count)
+    distance = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
+    expected = np.sort(distance, axis=1)[:, :count]
+    assert np.allclose(np.take_along_axis(distance, found, axis=1), expected)
+    assert all(len(set(row)) == count for row in found.tolist())

@@ -124,6 +124,16 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+#: A number's trailing zeros, with its decimal point when nothing else follows it.
+_TRAILING_ZEROS = re.compile(r"\.?0+(?![0-9.])")
+
+
+def _moves_text(points: np.ndarray) -> str:
+    """``G1 X.. Y..`` lines to ``points``, each number as :func:`_fmt` writes it (formatted, then trimmed at once)."""
+    text = _TRAILING_ZEROS.sub("", "\n".join([f"G1 X{x:.6f} Y{y:.6f}" for x, y in points.tolist()]) + "\n")
+    return text.replace("X-0 ", "X0 ").replace("Y-0\n", "Y0\n")[:-1]
+
+
 def _reads_back(value: float) -> bool:
     """Whether ``value`` written with :func:`_fmt` reads back within a millionth of itself (tiny R words do not)."""
     return abs(float(_fmt(value)) - value) <= 1e-6 * abs(value)
@@ -652,7 +662,7 @@ def svg_program_lines(
         lines.append(f"G0 X{_fmt(path[0][0])} Y{_fmt(path[0][1])}")
         lines.append(pen_down)
         if len(path) > 1:
-            text = [f"G1 X{_fmt(x)} Y{_fmt(y)}" for x, y in path[1:]]
+            text = _moves_text(path[1:]).split("\n")
             text[0] += f" F{_fmt(feed_mm_min)}"
             lines += text
     lines.append(pen_up)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from batik_studio.toolpath.model import Drawing, Order
 from batik_studio.toolpath.segment_graph import build_graph, order_from_tour
@@ -54,6 +53,8 @@ class GreedySolver:
 
     def solve(self, drawing: Drawing, options: SolveOptions, progress: Progress | None = None) -> Order:
         """Order every segment of ``drawing`` once, whole, greedily."""
+        from scipy.spatial import cKDTree
+
         started = time.perf_counter()
         n = len(drawing)
         if n == 0:

@@ -105,6 +105,7 @@ def optimize(
     bound: bool = False,
     bound_time_limit_s: float | None = None,
     params: Any = None,
+    on_search_start: Callable[[], None] | None = None,
     **values: Any,
 ) -> OptimizeResult:
     """Order ``drawing`` with ``method`` (a key of :data:`SOLVERS`), its parameters ``params`` or ``values``.
@@ -118,6 +119,8 @@ def optimize(
     search releases the interpreter lock), for at most ``bound_time_limit_s`` of its own (default: the search's
     time limit, or ``best``'s size-based default, so the whole call takes about as long as the search), and the
     result says how far from optimal it can at most be (``gap_pct``); ``best`` then leaves that core to the bound.
+    ``on_search_start`` is called as the search starts (the compiled search leaves the interpreter free), so a
+    caller can run other work beside it.
     """
     check_method(method)
     options = options or SolveOptions()
@@ -148,6 +151,8 @@ def optimize(
                 time_limit_s=bound_time_limit_s,
                 upper_bound_mm=BOUND_TARGET_SHARE * greedy_mm,
             )
+        if on_search_start is not None:
+            on_search_start()
         if isinstance(solver, BestSolver):
             order = solver.solve(drawing, options, progress, graph=graph, start=start)
         else:
