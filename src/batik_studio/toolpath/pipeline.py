@@ -19,7 +19,6 @@ import numpy as np
 
 from batik_studio.atomic import atomic_outputs, check_outputs
 from batik_studio.errors import DrawingError
-from batik_studio.toolpath.bounds import lower_bound
 from batik_studio.toolpath.io import Document, GcodeSettings, PenSettings, Placement, read_drawing, write_drawing
 from batik_studio.toolpath.model import (
     DEFAULT_DRAW_FEED_MM_MIN,
@@ -33,7 +32,7 @@ from batik_studio.toolpath.model import (
 )
 from batik_studio.toolpath.report import plot_route, result_report
 from batik_studio.toolpath.solvers import OptimizeResult, SolveOptions, optimize
-from batik_studio.toolpath.solvers.best import default_time_limit_s
+from batik_studio.toolpath.solvers.params import default_time_limit_s
 
 #: Share of a grouped drawing's time limits spent on the groups; the rest proves the whole drawing's bound.
 _GROUPS_SHARE = 0.9
@@ -197,6 +196,8 @@ def order_groups(
     total_bound = None if any(b is None for b in bounds) else float(sum(bounds))
     details["group_lower_bounds_mm"] = bounds
     if total_bound is not None:
+        from batik_studio.toolpath.bounds import lower_bound
+
         whole = lower_bound(
             drawing.merged(),
             return_to_origin=return_to_origin,

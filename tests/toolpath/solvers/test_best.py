@@ -1,12 +1,16 @@
 """best: the fast-tsp core and the neighbour-list search keep segments whole and shorten the tour."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import build_graph, keeps_segments_whole, order_from_tour, tour_from_order
 from batik_studio.toolpath.solvers import SOLVERS, SolveOptions, moves, optimize
-from batik_studio.toolpath.solvers.best import BestSolver, integer_matrix, matrix_seconds
+from batik_studio.toolpath.solvers.best import BestSolver
 from batik_studio.toolpath.solvers.greedy import GreedySolver
 from batik_studio.toolpath.solvers.local_search import (
     best_entries,
@@ -15,6 +19,7 @@ from batik_studio.toolpath.solvers.local_search import (
     perturb_and_improve,
     tour_length,
 )
+from batik_studio.toolpath.solvers.matrix import integer_matrix, matrix_seconds
 from tests.helpers import greedy_graph_tour, random_drawing
 
 
@@ -33,6 +38,47 @@ def test_integer_matrix_forces_segment_edges():
     off_diagonal = ~np.eye(len(graph), dtype=bool)
     off_diagonal[forced, graph.mate[forced]] = False
     assert matrix[off_diagonal].min() >= 32_767
+
+
+def test_integer_matrix_within_one_unit_of_exact_rounding():
+    """The float32 blocks give each travel edge its scaled float64 distance, rounded, to within one unit."""
+    graph = build_graph(random_drawing(700, seed=4))  # more nodes than one block of rows
+    xy = graph.xy
+    span = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0))))
+    exact = np.floor(np.hypot(*(xy[:, None] - xy[None]).transpose(2, 0, 1)) * (32_767 / span) + 0.5) + 32_767
+    matrix = integer_matrix(graph).astype(np.int64)
+    travel = ~np.eye(len(graph), dtype=bool)
+    forced = graph.mate >= 0
+    travel[forced, graph.mate[forced]] = False
+    assert np.abs(matrix[travel] - exact[travel]).max() <= 1
+
+
+def test_first_run_in_a_fresh_process_starts_on_fast_tsp():
+    """best's first run in a process searches with fast-tsp while the compiled code loads; later runs load it first.
+
+    Both runs keep every segment, never travel more than the input, and carry a proven bound.
+    """
+    code = """
+import json
+import numpy as np
+from batik_studio.toolpath.model import Drawing
+from batik_studio.toolpath.solvers import SolveOptions, optimize, run
+rng = np.random.default_rng(0)
+drawing = Drawing(tuple(rng.uniform(0, 100, (2, 2)) for _ in range(300)))
+rows = []
+for _ in range(2):
+    result = optimize(drawing, "best", SolveOptions(time_limit_s=0.3), bound=True)
+    result.order.check(drawing)
+    rows.append([result.solver_details.used_matrix, "best" in run._LOADED, result.lower_bound_mm,
+                 result.after.travel_mm, result.before.travel_mm])
+print(json.dumps(rows))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    (first_matrix, first_loaded, *first_mm), (second_matrix, second_loaded, *second_mm) = json.loads(done.stdout)
+    assert (first_matrix, first_loaded) == (True, False)
+    assert (second_matrix, second_loaded) == (False, True)
+    for lower, after, before in (first_mm, second_mm):
+        assert 0 < lower <= after <= before
 
 
 @pytest.mark.parametrize("return_to_origin", [True, False])

@@ -1,13 +1,15 @@
 """``best``: a Lin-Kernighan-class TSP core on the segment-end graph, in linear memory for large drawings.
 
 Where a small distance matrix fits (``matrix_max_nodes``) and the time limit is long enough for it (see
-:func:`matrix_seconds`), the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
+:func:`~.matrix.matrix_seconds`) or this process has not loaded the compiled search yet (see
+:meth:`BestSolver.uses_matrix`), the whole problem goes to fast-tsp (Or-opt and Lin-Kernighan moves on alpha-nearness
 candidates, in Rust, over an integer distance matrix): travel distances are scaled to integers with a large constant
 added and forced (segment) edges cost 0, so every good tour keeps every segment whole. Otherwise memory stays linear:
 a nearest-neighbour start is improved by Lin-Kernighan and Or-opt moves on quadrant-neighbour lists, then by an
 iterated local search with double-bridge kicks (:mod:`.local_search`) until the time is up. Either way the tour is
 decoded (repairing any broken segment), and the directions (and loop entries with ``reloop``) are chosen by an
-exact shortest path for the final sequence.
+exact shortest path for the final sequence. The compiled parts are imported only when the search reaches them, so
+that fast-tsp can start before numba has loaded.
 
 Without a time limit the search stops when it has stalled (:attr:`~.params.BestParams.stall_kicks_per_node` kicks
 per node in a row without a gain) or at the size-based cap :func:`default_time_limit_s`, so small drawings finish
@@ -20,84 +22,15 @@ runs cut short by the limit can differ slightly from one run to the next.
 
 from __future__ import annotations
 
-import math
-import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-
-import fast_tsp
-import numpy as np
-from numba import njit
 
 from batik_studio.toolpath.model import Drawing, Order, travel_mm
 from batik_studio.toolpath.segment_graph import SegmentGraph, build_graph, order_from_tour, tour_from_order
 from batik_studio.toolpath.solvers.base import Progress, SolveOptions, SolverDetails
-from batik_studio.toolpath.solvers.construction import greedy_tour
-from batik_studio.toolpath.solvers.directions import best_entries
-from batik_studio.toolpath.solvers.kicks import perturb_and_improve
-from batik_studio.toolpath.solvers.moves import improve_tour
-from batik_studio.toolpath.solvers.neighbours import neighbours
-from batik_studio.toolpath.solvers.params import BestParams
-
-#: Largest value fast-tsp accepts in its distance matrix.
-_UINT16_MAX = 65_535
-
-#: Constant added to every travel edge so that dropping a forced (segment) edge never pays off.
-_FORCED_OFFSET = 32_767
-
-
-def default_time_limit_s(nodes: int) -> float:
-    """Search time when none is given: (nodes / 1000) ** 1.6 seconds, between 2 s and 2 minutes.
-
-    Lin-Kernighan search needs more than linear time to settle, so the budget grows a little faster than the size:
-    about 6 s for 3,000 nodes, 15 s for 5,000, 1 minute for 13,000.
-    """
-    return float(min(120.0, max(2.0, (nodes / 1000.0) ** 1.6)))
-
-
-@njit(cache=True)
-def _fill_matrix(xy, scale, offset):
-    size = len(xy)
-    matrix = np.empty((size, size), dtype=np.uint16)
-    for i in range(size):
-        for j in range(i + 1):
-            d = math.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
-            value = np.uint16(math.floor(d * scale + 0.5) + offset)
-            matrix[i, j] = value
-            matrix[j, i] = value
-    return matrix
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
-
-
-def matrix_seconds(nodes: int) -> float:
-    """The least time limit for which fast-tsp on the full matrix is used: a quarter of the default limit.
-
-    fast-tsp first settles in a plain local optimum and only then improves sharply (on the 23x23 Megamendung
-    tiling, 12,697 nodes, it stays at 123,600 mm up to 10 s and reaches 114,900 mm at 13 s), so with less time the
-    linear-memory iterated local search, which improves from the start, is used.
-    """
-    return 0.25 * default_time_limit_s(nodes)
-
-
-def integer_matrix(graph: SegmentGraph) -> np.ndarray:
-    """The fast-tsp matrix: scaled travel distance plus an offset, forced edges 0, dummy rows at the offset."""
-    xy = graph.xy
-    span = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) if len(xy) else 0.0
-    scale = (_UINT16_MAX - _FORCED_OFFSET - 1) / max(span, 1e-9)
-    matrix = _fill_matrix(xy, scale, _FORCED_OFFSET)
-    if graph.dummy >= 0:
-        matrix[graph.dummy, :] = _FORCED_OFFSET
-        matrix[:, graph.dummy] = _FORCED_OFFSET
-    forced = np.flatnonzero(graph.mate >= 0)
-    matrix[forced, graph.mate[forced]] = 0
-    np.fill_diagonal(matrix, 0)
-    return matrix
+from batik_studio.toolpath.solvers.matrix import integer_matrix, matrix_seconds, matrix_tour
+from batik_studio.toolpath.solvers.params import BestParams, available_cores, default_time_limit_s
 
 
 @dataclass(frozen=True)
@@ -136,11 +69,16 @@ class BestSolver:
         *,
         graph: SegmentGraph | None = None,
         start: Order | None = None,
+        loaded: bool = True,
+        on_search_start: Callable[[], None] | None = None,
     ) -> Order:
         """Order ``drawing`` within ``options.time_limit_s`` (default: until stalled, at most the size-based cap).
 
         ``graph`` (the drawing's segment-end graph) and ``start`` (the greedy order decoded from it) are built
-        here when the caller has not built them already.
+        here when the caller has not built them already. ``loaded`` says whether the compiled search is loaded in
+        this process; when it is not, fast-tsp (which needs none of it) searches first wherever its matrix fits.
+        ``on_search_start`` is called as the search starts (fast-tsp and the compiled search release the
+        interpreter lock), so a caller can run other work beside it.
         """
         started = time.perf_counter()
         if len(drawing) == 0:
@@ -152,13 +90,17 @@ class BestSolver:
         limit = default_time_limit_s(len(graph)) if default else options.time_limit_s
         # The search stops early enough to leave time for choosing directions (a few microseconds a stroke).
         deadline = started + limit - min(0.25 * limit, 3e-6 * len(drawing))
-        if start is None:
-            start = order_from_tour(graph, greedy_tour(graph))
         stall_kicks = self.params.stall_kicks_per_node * len(graph) if default else None
-        order, used_matrix = start, False
-        # Below about 10 microseconds a node there is no time to build candidate lists: keep the start.
+        used_matrix = self.uses_matrix(len(graph), limit, loaded=loaded)
+        # Below about 10 microseconds a node there is no time to build candidate lists: keep the greedy start.
         if deadline - time.perf_counter() > 1e-5 * len(graph):
-            order, used_matrix = self._search(drawing, graph, start, deadline, limit, options.seed, stall_kicks)
+            order = self._search(
+                drawing, graph, start, deadline, limit, options.seed, stall_kicks, used_matrix, on_search_start
+            )
+        else:
+            order, used_matrix = start if start is not None else _greedy_start(graph), False
+            if on_search_start is not None:
+                on_search_start()
         if progress is not None:
             progress(0.9)
         if options.reloop and drawing.closed.any():
@@ -174,25 +116,56 @@ class BestSolver:
         )
         return order
 
+    def uses_matrix(self, nodes: int, limit_s: float, *, loaded: bool = True) -> bool:
+        """Whether fast-tsp's matrix serves a graph of ``nodes`` nodes within ``limit_s``.
+
+        Where the matrix fits: when the limit leaves fast-tsp room to get past its first phase
+        (:func:`~.matrix.matrix_seconds`), or when the compiled search is not ``loaded`` yet, since fast-tsp can
+        then search while it loads (in a fresh process, on a drawing of 2,682 strokes, fast-tsp had reached 0.88 x
+        vpype's travel by the time the iterated search could have started).
+        """
+        return 3 < nodes <= self.matrix_max_nodes and (not loaded or limit_s >= matrix_seconds(nodes))
+
     def _search(
         self,
         drawing: Drawing,
         graph: SegmentGraph,
-        start: Order,
+        start: Order | None,
         deadline: float,
         limit: float,
         seed: int,
         stall_kicks: int | None,
-    ) -> tuple[Order, bool]:
+        matrix: bool,
+        on_search_start: Callable[[], None] | None,
+    ) -> Order:
         ret = graph.dummy < 0
-        lists = neighbours(graph, self.neighbours)
-        order = start
-        matrix = 3 < len(graph) <= self.matrix_max_nodes and limit >= matrix_seconds(len(graph))
         if matrix:
+            if on_search_start is not None:
+                on_search_start()
+            distances = integer_matrix(graph)
             # Keep a tenth of the budget (at most 2 s) for the iterated local search, decoding and polishing.
             budget = max(0.2, deadline - time.perf_counter() - min(2.0, 0.1 * limit))
-            tour = np.asarray(fast_tsp.find_tour(integer_matrix(graph), budget, stop_when_converged=True))
-            order = order_from_tour(graph, tour)
+            order = order_from_tour(graph, matrix_tour(distances, budget))
+        else:
+            order = start if start is not None else _greedy_start(graph)
+            if on_search_start is not None:
+                on_search_start()
+        # Imported here, after fast-tsp: in a fresh process numba loads them on the other core meanwhile.
+        from batik_studio.toolpath.solvers.directions import best_entries
+
+        if time.perf_counter() < deadline:
+            order = self._improve(graph, order, deadline, seed, stall_kicks, matrix)
+        return best_entries(drawing, order, return_to_origin=ret)
+
+    def _improve(
+        self, graph: SegmentGraph, order: Order, deadline: float, seed: int, stall_kicks: int | None, matrix: bool
+    ) -> Order:
+        """Lin-Kernighan and Or-opt moves on neighbour lists, then kicks, until ``deadline`` or the kick budget."""
+        from batik_studio.toolpath.solvers.kicks import perturb_and_improve
+        from batik_studio.toolpath.solvers.moves import improve_tour
+        from batik_studio.toolpath.solvers.neighbours import neighbours
+
+        lists = neighbours(graph, self.neighbours)
         tour = improve_tour(graph, tour_from_order(graph, order), deadline=deadline, neighbour_lists=lists)
         # After fast-tsp a fixed number of kicks, so a small drawing stops in well under its time limit and gives
         # the same order every run; without the matrix, the kicks use all the time left.
@@ -209,10 +182,13 @@ class BestSolver:
             stall_kicks=stall_kicks,
             threads=self.threads,
         )
-        return best_entries(drawing, order_from_tour(graph, tour), return_to_origin=ret), matrix
+        return order_from_tour(graph, tour)
 
     def _reloop(self, drawing: Drawing, order: Order, ret: bool, deadline: float, rounds: int = 4) -> Order:
         """Alternate loop entry choice (exact for the sequence) and tour improvement with loops at those entries."""
+        from batik_studio.toolpath.solvers.directions import best_entries
+        from batik_studio.toolpath.solvers.moves import improve_tour
+
         best = best_entries(drawing, order, return_to_origin=ret, reloop=True)
         best_mm = travel_mm(drawing, best, return_to_origin=ret)
         for _ in range(rounds):
@@ -229,4 +205,10 @@ class BestSolver:
         return best
 
 
-__all__ = ["BestDetails", "BestSolver", "available_cores", "default_time_limit_s", "integer_matrix", "matrix_seconds"]
+def _greedy_start(graph: SegmentGraph) -> Order:
+    from batik_studio.toolpath.solvers.construction import greedy_tour
+
+    return order_from_tour(graph, greedy_tour(graph))
+
+
+__all__ = ["BestDetails", "BestSolver"]
