@@ -331,7 +331,7 @@ def summarize_rules(rows: Sequence[dict], shipped: str) -> dict:
     table = {}
     for rule in by_source[0]["rules"]:
         found = [row["rules"][rule] for row in by_source if rule in row["rules"]]
-        names = sorted({name for row in found for name in row["auroc"]})
+        names = list(dict.fromkeys(name for row in found for name in row["auroc"]))
         table[rule] = {
             "known_rejected": float(np.mean([row["known_rejected"] for row in found])),
             "auroc": {name: float(np.mean([r["auroc"][name] for r in found if name in r["auroc"]])) for name in names},

@@ -22,7 +22,8 @@ KNOWN_LIMITS = (
     "(for example Lereng next to Parang, Ceplok next to Kawung) are often not rejected.",
     "Trained on photos from few sources; accuracy on photos from other sources, lighting and cameras is lower "
     "than on the in-source test split (see the cross-source scores when recorded).",
-    "Confidence is calibrated on held-out photos of the training sources; it is optimistic on unfamiliar photos.",
+    "Confidence and the rejection threshold are calibrated on training sources held out in turn; confidence is "
+    "still optimistic on photos unlike every source.",
 )
 
 
@@ -63,6 +64,7 @@ def record_sources(model_dir: Path, result: dict, command: str) -> None:
     metrics = read_json(path)
     folds = [{k: v for k, v in row.items() if k != "wrong"} for row in result["folds"]]
     metrics["leave_source_out"] = {"command": command, "average": result["average"], "folds": folds}
+    metrics["leave_source_out"] |= {key: result[key] for key in ("rules", "picked", "shipped") if key in result}
     write_json(path, metrics)
     write_card(model_dir)
 
@@ -100,6 +102,14 @@ def _sources_lines(loso: dict) -> list[str]:
     if negatives:
         lines += ["", "| not batik (mean of sources) | AUROC | rejected |", "|---|---|---|"]
         lines += [f"| `{n}` | {avg[n + '_auroc']:.3f} | {_pct(avg[n + '_rejected'])} |" for n in negatives]
+    if loso.get("rules"):
+        names = list(next(iter(loso["rules"].values()))["auroc"])
+        lines += ["", "Rejection rules compared (mean of sources; AUROC of each set against the known photos):", ""]
+        lines += ["| rule | known rejected | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        for rule, row in loso["rules"].items():
+            mark = " (shipped)" if rule == loso.get("shipped") else ""
+            cells = " | ".join(f"{row['auroc'][n]:.3f}" if n in row["auroc"] else "n/a" for n in names)
+            lines.append(f"| `{rule}`{mark} | {_pct(row['known_rejected'])} | {cells} |")
     return lines
 
 

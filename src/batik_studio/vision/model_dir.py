@@ -61,7 +61,7 @@ class UnknownScorer:
     whitened space (``projection`` (D, k) whitens the shared within-class covariance; ``means`` (C, k) are the
     class means there); it flags photos far from every motif, such as other fabrics and everyday photos.
     ``knn``: mean cosine distance of the (signed square root, L2-normalised) features to their
-    ``knn_neighbours`` nearest training photos (``neighbours`` (N, D), float16); it flags photos unlike any one
+    ``knn_neighbours`` nearest training photos (``neighbours`` (N, D), float16 on disk); it flags photos unlike any one
     training photo. ``doubt``: one minus the calibrated top probability; it flags photos the head cannot place,
     such as batik motifs it was not trained on. Each cue becomes its empirical CDF over held-out (out-of-fold)
     photos of the known motifs (``reference_*``, sorted), so it lies in 0..1; ``rule`` combines them (``rules``).
@@ -90,7 +90,7 @@ class UnknownScorer:
         if not len(self.neighbours):
             raise ModelError("this model folder has no training features for the k-NN rejection cue")
         x = knn_space(features)
-        references = self.neighbours.astype(np.float32)
+        references = self.neighbours if self.neighbours.dtype == np.float32 else self.neighbours.astype(np.float32)
         k = min(self.knn_neighbours, len(references))
         out = np.empty(len(x))
         for start in range(0, len(x), 512):
@@ -148,7 +148,7 @@ class UnknownScorer:
 
     def save(self, path: Path) -> None:
         """Write the arrays (and the rule) as ``.npz``."""
-        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays = {name: getattr(self, name) for name in _ARRAYS} | {"neighbours": self.neighbours.astype(np.float16)}
         np.savez(path, **arrays, knn_neighbours=np.array(self.knn_neighbours), rule=np.array(self.rule))
 
     @classmethod
@@ -159,7 +159,7 @@ class UnknownScorer:
                 found = {name: data[name].astype(np.float32) for name in _ARRAYS[:5]}
                 if "neighbours" in data:
                     found |= {
-                        "neighbours": data["neighbours"].astype(np.float16),
+                        "neighbours": data["neighbours"].astype(np.float32),  # float16 on disk
                         "reference_knn": data["reference_knn"].astype(np.float32),
                         "knn_neighbours": int(data["knn_neighbours"]),
                         "rule": str(data["rule"]),

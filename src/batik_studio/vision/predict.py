@@ -63,8 +63,9 @@ class Prediction:
 
     ``label`` is the most likely motif and ``confidence`` its calibrated probability; ``top_k`` holds the best
     (label, probability) pairs in decreasing order, starting with ``label``; ``unknown`` is true when the photo was
-    rejected as not one of the known motifs; ``novelty`` is the rejection score it was decided on (0..2, higher is
-    less like any known motif; rejected above ``threshold``); ``milliseconds`` is the time spent on this photo.
+    rejected as not one of the known motifs; ``novelty`` is the rejection score it was decided on (0..1, higher is
+    less like any known motif; rejected above ``threshold``; 0..2 for model folders of the older rule);
+    ``milliseconds`` is the time spent on this photo.
     """
 
     label: str
