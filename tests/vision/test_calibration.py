@@ -76,7 +76,7 @@ def test_a_held_out_calibration_source_is_never_fitted_on(monkeypatch: pytest.Mo
     fitted = fit_probe(augmented, augmented, targets, np.arange(len(targets)), CONFIG, sources=sources)
     assert fitted_sources[:-1] == [{1, 2}, {0, 2}, {0, 1}]
     assert fitted_sources[-1] == {0, 1, 2}
-    assert fitted.calibrated.all()
+    assert fitted.calibrated.all() and fitted.calibration == "source"
     assert set(fitted.thresholds) == set(REJECTION_RULES)
     assert fitted.threshold == fitted.thresholds["max"]
 
@@ -91,6 +91,9 @@ def test_a_held_out_calibration_source_is_never_fitted_on(monkeypatch: pytest.Mo
     )
     assert len(fitted_sources) == CONFIG.folds + 1
     assert all(len(found) == 3 for found in fitted_sources)
+    # Photos of one source only: the grouped photo folds, whatever the setting.
+    one = fit_probe(augmented, augmented, targets, np.arange(len(targets)), CONFIG, sources=np.zeros_like(sources))
+    assert one.calibration == "photo" and one.calibrated.all()
 
 
 def test_a_motif_of_one_source_is_calibrated_in_photo_folds() -> None:

@@ -105,7 +105,8 @@ def _sources_lines(loso: dict) -> list[str]:
     if loso.get("rules"):
         names = list(next(iter(loso["rules"].values()))["auroc"])
         lines += ["", "Rejection rules compared (mean of sources; AUROC of each set against the known photos):", ""]
-        lines += ["| rule | known rejected | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+        heads = ["other motifs" if name == "outside" else f"`{name}`" for name in names]
+        lines += ["| rule | known rejected | " + " | ".join(heads) + " |", "|---|---|" + "---|" * len(names)]
         for rule, row in loso["rules"].items():
             mark = " (shipped)" if rule == loso.get("shipped") else ""
             cells = " | ".join(f"{row['auroc'][n]:.3f}" if n in row["auroc"] else "n/a" for n in names)
@@ -142,6 +143,12 @@ def write_card(model_dir: Path) -> dict:
             "unknown_threshold": calibration.threshold,
             "unknown_method": calibration.method,
             "target_false_reject_rate": calibration.false_reject_rate,
+            "folds": training.get("calibration")
+            or (
+                "source"
+                if config.get("calibration") == "source" and len(training.get("sources") or {}) > 1
+                else "photo"
+            ),
         },
         "cross_validation": {
             "accuracy": training.get("cv_accuracy"),
@@ -185,9 +192,14 @@ def _paths(data: str | list[str] | None) -> str:
     return " + ".join(f"`{path}`" for path in ([data] if isinstance(data, str | None) else data))
 
 
+_OOF_SOURCE = "Out-of-fold on the training photos, each fold holding out one source"
+_OOF_PHOTO = "Grouped cross-validation on the training photos"
+
+
 def _write_markdown(path: Path, card: dict) -> None:
     counts = card["data"]["train_counts"] or {}
     cv = card["cross_validation"]
+    by_source = card["calibration"].get("folds") == "source"
     lines = [
         f"# Model card: {card['name']}",
         "",
@@ -205,9 +217,10 @@ def _write_markdown(path: Path, card: dict) -> None:
             if card["augmented_feature_seconds"] is not None
             else "."
         ),
-        f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by "
-        f"{card['calibration']['unknown_method']} score above {card['calibration']['unknown_threshold']:.3f} "
-        f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos).",
+        f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by the "
+        f"`{card['calibration']['unknown_method']}` rule, score above {card['calibration']['unknown_threshold']:.3f} "
+        f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos"
+        + (by_source and ", every held-out source counted alike)." or ")."),
         "",
         "## Data",
         "",
@@ -224,7 +237,8 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         "## Scores",
         "",
-        f"- Grouped cross-validation on the training photos: accuracy {_pct(cv['accuracy'])}, "
+        f"- {_OOF_SOURCE if by_source else _OOF_PHOTO}: "
+        f"accuracy {_pct(cv['accuracy'])}, "
         f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling"
         + (
             " (accuracy by dataset: " + ", ".join(f"`{k}` {_pct(v)}" for k, v in cv["accuracy_by_data"].items()) + ")."

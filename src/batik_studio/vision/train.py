@@ -138,7 +138,8 @@ class FittedProbe:
 
     ``thresholds`` holds the threshold of every rejection rule the scorer can compute (set the same way), so the
     rules can be compared; ``threshold`` is that of ``scorer.rule``. ``calibrated`` marks the photos whose
-    out-of-fold scores set them (all, unless a photo's motif was in no fold's fitting side).
+    out-of-fold scores set them (all, unless a photo's motif was in no fold's fitting side); ``calibration`` says
+    which folds made them ("source" or "photo").
     """
 
     head: LinearHead
@@ -148,6 +149,7 @@ class FittedProbe:
     oof_logits: np.ndarray
     thresholds: dict[str, float] = field(default_factory=dict)
     calibrated: np.ndarray | None = None
+    calibration: str = "photo"
 
 
 #: Logit given to a motif a calibration fold's head was not fitted on (its probability is zero).
@@ -241,7 +243,16 @@ def fit_probe(
     rules = {rule: score for rule, score in scorer.rules(cues).items() if rule != LEGACY_RULE}
     thresholds = {rule: weighted_quantile(score, q, weights) for rule, score in rules.items()}
     progress("final head", 1, 1)
-    return FittedProbe(head, temperature, scorer, thresholds[config.rejection_rule], oof_logits, thresholds, scored)
+    return FittedProbe(
+        head,
+        temperature,
+        scorer,
+        thresholds[config.rejection_rule],
+        oof_logits,
+        thresholds,
+        scored,
+        "source" if by_source else "photo",
+    )
 
 
 @dataclass(frozen=True)
@@ -422,6 +433,7 @@ def train_probe(
         "temperature": temperature,
         "threshold": threshold,
         "rejection_thresholds": fitted.thresholds,
+        "calibration": fitted.calibration,
         "train_seconds": round(time.perf_counter() - started, 1),
         "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
@@ -520,6 +532,7 @@ def train_sources(
         "temperature": fitted.temperature,
         "threshold": fitted.threshold,
         "rejection_thresholds": fitted.thresholds,
+        "calibration": fitted.calibration,
         "train_seconds": round(time.perf_counter() - started, 1),
         "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
