@@ -119,6 +119,11 @@ class Predictor:
         self.preprocess = Preprocess.load(self.model_dir / PREPROCESS_FILE)
         self.calibration = read_calibration(self.model_dir)
         self.scorer = UnknownScorer.load(self.model_dir / UNKNOWN_FILE)
+        if self.scorer.rule != self.calibration.method:
+            raise ModelError(
+                f"{self.model_dir}: the threshold was set for the {self.calibration.method!r} rejection rule, "
+                f"but {UNKNOWN_FILE} scores by {self.scorer.rule!r}"
+            )
         card_path = self.model_dir / CARD_FILE
         self.card: dict = read_json(card_path) if card_path.is_file() else {}
         options = ort.SessionOptions()
