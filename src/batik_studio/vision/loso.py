@@ -1,10 +1,11 @@
 """Leave-one-source-out evaluation: for each source, fit on the others and score the held-out one.
 
 Backbone features are computed once per photo and view and cached (``features.extract_features``), so every fold
-only refits the linear head, the temperature and the rejection rule (``train.fit_probe``), in seconds. A
-near-duplicate group never straddles a fold: training photos grouped with any held-out photo are left out of that
-fold. A motif that only one source has (Tumpal) cannot be held out by source; it is scored on a grouped held-out
-split of that source instead (the fold named ``<source> (own split)``).
+only refits the linear head, the temperature and the rejection rule (``train.fit_probe``, which fits the last two
+on the fold's training sources held out in turn, ``source_folds``), in seconds; every rejection rule is scored
+side by side (``summarize_rules``). A near-duplicate group never straddles a fold: training photos grouped with
+any held-out photo are left out of that fold. A motif that only one source has (Tumpal) cannot be held out by
+source; it is scored on a grouped held-out split of that source instead (the fold named ``<source> (own split)``).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The default ``probe`` recipe: a frozen ImageNet backbone (exported once to ONNX for fast CPU inference) turns many
 augmented views of every training photo into features, cached on disk; a logistic-regression head is fitted on
-them in seconds. Grouped out-of-fold predictions on the training photos give held-out logits and features to fit
-the softmax temperature and the unknown-rejection threshold, so the test split is never used for a decision.
+them in seconds. Out-of-fold predictions on the training photos (folds of whole sources, or of grouped photos)
+give held-out logits and features to fit the softmax temperature and the unknown-rejection threshold, so the test
+split is never used for a decision.
 """
 
 from __future__ import annotations
