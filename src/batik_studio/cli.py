@@ -360,6 +360,9 @@ def evaluate_sources(
     except BatikError as error:
         raise _fail(error) from error
     typer.echo(_loso_table(result))
+    if result.get("rules"):
+        typer.echo("")
+        typer.echo(_rules_table(result))
     if record:
         import shlex
         import sys
@@ -408,6 +411,20 @@ def _loso_table(result: dict) -> str:
     for name in negatives:
         cells += [_auc(avg[f"{name}_auroc"]), _pct(avg[f"{name}_rejected"])]
     lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _rules_table(result: dict) -> str:
+    """The rejection rules side by side (means over held-out sources), the picked and the shipped one marked."""
+    rules = result["rules"]
+    names = list(next(iter(rules.values()))["auroc"])
+    head = ["rule", "known rej %", *[f"{'other' if n == 'outside' else n} AUROC" for n in names], "mean AUROC"]
+    lines = ["rejection rules, mean of sources:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for rule, row in rules.items():
+        marks = [word for word, key in (("picked", "picked"), ("shipped", "shipped")) if result.get(key) == rule]
+        cells = [rule + (f" ({', '.join(marks)})" if marks else ""), _pct(row["known_rejected"])]
+        cells += [_auc(row["auroc"].get(n)) for n in names] + [_auc(row["mean_auroc"])]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

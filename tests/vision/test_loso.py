@@ -119,3 +119,11 @@ def test_evaluate_sources_command_scores_every_held_out_source(tmp_path: Path) -
     assert data["average"]["accuracy"] is not None
     # The generated motifs are easy: a model that never saw a source still names most of its photos.
     assert data["average"]["accuracy"] > 0.6
+    # Every rejection rule is compared on the held-out sources, the configured one marked as shipped.
+    from batik_studio.vision.config import REJECTION_RULES
+
+    assert set(data["rules"]) == set(REJECTION_RULES) and data["shipped"] == "max" and data["picked"] in data["rules"]
+    for row in data["rules"].values():
+        assert 0 <= row["known_rejected"] <= 1 and set(row["auroc"]) == {"outside", "negatives"}
+    assert "rejection rules" in result.output and "max (" in result.output
+    assert set(gamma["rules"]) == set(REJECTION_RULES)

@@ -126,3 +126,30 @@ def test_shipped_model_names_real_photos(shared_datasets: Path) -> None:
         photos += [(motif, p) for p in sorted((shared_datasets / "sources" / source / motif).iterdir())[:2]]
     right = [predictor.predict(path).label == motif for motif, path in photos]
     assert sum(right) >= 0.85 * len(photos), f"{sum(right)} of {len(photos)} named right"
+
+
+def test_shipped_default_model_novelty_is_on_zero_one_and_decides_unknown(tmp_path: Path) -> None:
+    """The default model scores by its calibrated rule (0..1); a folder whose rule and threshold disagree is refused."""
+    import shutil
+
+    default = Predictor()
+    assert default.scorer.rule == default.calibration.method != "mahalanobis+doubt"
+    assert 0 < default.calibration.threshold < 1
+    assert len(default.scorer.neighbours) > len(default.labels)
+    prediction = default.predict(_png(tmp_path))
+    assert 0 <= prediction.novelty <= 1
+    assert prediction.unknown == (prediction.novelty > prediction.threshold)
+    broken = tmp_path / "broken"
+    shutil.copytree(SHIPPED_MODEL, broken)
+    calibration = json.loads((broken / "calibration.json").read_text())
+    (broken / "calibration.json").write_text(json.dumps(calibration | {"method": "doubt"}))
+    with pytest.raises(ModelError, match="rejection rule"):
+        Predictor(broken)
+
+
+def _png(folder: Path) -> Path:
+    from PIL import Image
+
+    path = folder / "plain.png"
+    Image.fromarray(np.full((96, 96, 3), 128, dtype=np.uint8)).save(path)
+    return path

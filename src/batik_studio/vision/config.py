@@ -11,6 +11,11 @@ from batik_studio.vision.augment import Augment
 from batik_studio.vision.backbones_info import BACKBONE_INFO
 
 RECIPES = ("probe", "seed")
+#: How held-out scores for the temperature and the rejection threshold are made: folds of whole sources, or of
+#: photos (near-duplicate groups kept together).
+CALIBRATIONS = ("source", "photo")
+#: Rejection scores, each scaled to 0..1 by its empirical CDF over held-out known photos (``UnknownScorer``).
+REJECTION_RULES = ("doubt", "knn", "mahalanobis", "mean", "max")
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,15 @@ class TrainConfig:
     ``probe`` (default): frozen backbone features of ``views`` augmented views per photo, cached, then an
     L2-regularised logistic-regression head (strength ``c``) on power-normalised (signed square root,
     ``power_normalize``) and L2-normalised features; served views: a centre crop of ``crop_fraction`` of the shorter
-    side plus the ``tta`` crops; temperature and rejection threshold from grouped out-of-fold predictions.
+    side plus the ``tta`` crops; temperature and rejection threshold from out-of-fold predictions.
+    ``calibration``: ``"source"`` (default) makes those predictions in folds that each hold out whole sources
+    (``calibration_folds`` of them, 0 = one per source), so the threshold reflects photos of an unseen source;
+    photos of a motif no other source has, and training data of one source, fall back to grouped photo folds;
+    ``"photo"`` uses ``folds`` grouped folds of photos only (the earlier behaviour).
+    ``rejection_rule``: the score a photo is rejected on (``REJECTION_RULES``): ``doubt`` (one minus the top
+    probability), ``knn`` (mean cosine distance to the ``knn_neighbours`` nearest training photos),
+    ``mahalanobis`` (whitened distance to the nearest class mean), ``mean`` (of mahalanobis and doubt) or ``max``
+    (of knn and doubt), each cue first scaled to 0..1 on the held-out scores.
     ``seed``: the paper's protocol (head Conv2D+BN+ReLU+Dropout+MaxPool+GAP+Dense on the backbone, Adam,
     cross-entropy, early stopping, ReduceLROnPlateau, grouped stratified K-fold, best fold kept).
     """
@@ -41,6 +54,10 @@ class TrainConfig:
     tta: tuple[tuple[float, float, float, bool], ...] = ((0.4, 0.5, 0.5, False),)
     false_reject_rate: float = 0.05
     unknown_dim: int = 512
+    calibration: str = "source"
+    calibration_folds: int = 0
+    rejection_rule: str = "max"
+    knn_neighbours: int = 10
     balanced: bool = False
     pca_dim: int = 0
     augment: Augment = Augment()
@@ -64,6 +81,22 @@ class TrainConfig:
             raise InputError(f"crop_fraction {self.crop_fraction} outside 0.1..1")
         if not 0 < self.false_reject_rate < 0.5:
             raise InputError(f"false_reject_rate {self.false_reject_rate} outside (0, 0.5)")
+        if self.calibration not in CALIBRATIONS:
+            raise InputError(
+                f"calibration {self.calibration!r} is not one of {', '.join(CALIBRATIONS)}", settings=("calibration",)
+            )
+        if self.calibration_folds < 0 or self.calibration_folds == 1:
+            raise InputError(
+                f"calibration_folds {self.calibration_folds}: give 0 (one fold per source) or 2 or more",
+                settings=("calibration_folds",),
+            )
+        if self.rejection_rule not in REJECTION_RULES:
+            raise InputError(
+                f"rejection_rule {self.rejection_rule!r} is not one of {', '.join(REJECTION_RULES)}",
+                settings=("rejection_rule",),
+            )
+        if self.knn_neighbours < 1:
+            raise InputError(f"knn_neighbours {self.knn_neighbours} must be 1 or more", settings=("knn_neighbours",))
         if isinstance(self.augment, dict):
             object.__setattr__(self, "augment", Augment(**self.augment))
         object.__setattr__(self, "tta", tuple(tuple(crop) for crop in self.tta))
@@ -91,4 +124,4 @@ class TrainConfig:
         return cls(**(data | {k: v for k, v in overrides.items() if v is not None}))
 
 
-__all__ = ["RECIPES", "TrainConfig"]
+__all__ = ["CALIBRATIONS", "RECIPES", "REJECTION_RULES", "TrainConfig"]

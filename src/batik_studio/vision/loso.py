@@ -1,10 +1,11 @@
 """Leave-one-source-out evaluation: for each source, fit on the others and score the held-out one.
 
 Backbone features are computed once per photo and view and cached (``features.extract_features``), so every fold
-only refits the linear head, the temperature and the rejection rule (``train.fit_probe``), in seconds. A
-near-duplicate group never straddles a fold: training photos grouped with any held-out photo are left out of that
-fold. A motif that only one source has (Tumpal) cannot be held out by source; it is scored on a grouped held-out
-split of that source instead (the fold named ``<source> (own split)``).
+only refits the linear head, the temperature and the rejection rule (``train.fit_probe``, which fits the last two
+on the fold's training sources held out in turn, ``source_folds``), in seconds; every rejection rule is scored
+side by side (``summarize_rules``). A near-duplicate group never straddles a fold: training photos grouped with
+any held-out photo are left out of that fold. A motif that only one source has (Tumpal) cannot be held out by
+source; it is scored on a grouped held-out split of that source instead (the fold named ``<source> (own split)``).
 """
 
 from __future__ import annotations
@@ -166,6 +167,30 @@ def plan_folds(
     return folds
 
 
+def source_folds(sources: np.ndarray, groups: np.ndarray, n_folds: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(fit index, held index) pairs that each hold out whole sources, for calibration inside a training set.
+
+    ``n_folds`` 0 gives one fold per source; otherwise the sources are dealt into ``n_folds`` folds, largest first
+    onto the fold with the fewest photos. The fitting side leaves out every photo in a near-duplicate group of a
+    held-out photo, so a copy in another source is never fitted on either.
+    """
+    names, counts = np.unique(sources, return_counts=True)
+    if n_folds == 0 or n_folds >= len(names):
+        bins = [[name] for name in names]
+    else:
+        bins, sizes = [[] for _ in range(n_folds)], np.zeros(n_folds)
+        for i in np.argsort(-counts, kind="stable"):
+            smallest = int(np.argmin(sizes))
+            bins[smallest].append(names[i])
+            sizes[smallest] += counts[i]
+    folds = []
+    for members in bins:
+        held = np.flatnonzero(np.isin(sources, members))
+        fit = np.flatnonzero(~np.isin(sources, members) & ~np.isin(groups, np.unique(groups[held])))
+        folds.append((fit, held))
+    return folds
+
+
 def _train_side(pool: SourcePool, labels: np.ndarray, in_model: np.ndarray, test: np.ndarray, minimum: int):
     held_groups = np.unique(pool.groups[test])
     candidate = in_model & ~np.isin(pool.groups, held_groups)
@@ -207,6 +232,7 @@ def run_fold(
     fold: Fold,
     labels: np.ndarray,
     groups: np.ndarray,
+    sources: np.ndarray,
     paths: Sequence[str],
     features: PoolFeatures,
     negatives: dict[str, np.ndarray],
@@ -227,7 +253,9 @@ def run_fold(
     index = {name: i for i, name in enumerate(fitted_motifs)}
     targets = np.array([index[name] for name in labels[fold.train]])
     train_augmented = features.augmented[fold.train]
-    fitted = fit_probe(train_augmented, features.served[fold.train], targets, groups[fold.train], config)
+    fitted = fit_probe(
+        train_augmented, features.served[fold.train], targets, groups[fold.train], config, sources=sources[fold.train]
+    )
     scored = set(fold.scored or fitted_motifs)
     test_labels = labels[fold.test]
     known = np.isin(test_labels, sorted(scored))
@@ -266,26 +294,55 @@ def run_fold(
     }
     for name, negative in negatives.items():
         result["negatives"][name] = _rates(scores[known], _scores(fitted, negative)[2], threshold)
-    result["cue_auroc"] = _cue_aurocs(fitted, features.served[fold.test], known, outside, negatives)
+    result["rules"] = _rule_rows(fitted, features.served[fold.test], known, outside, negatives)
     return result
 
 
-def _cue_aurocs(fitted, served: np.ndarray, known: np.ndarray, outside: np.ndarray, negatives: dict) -> dict:
-    """AUROC of each rejection cue alone (distance to the class means, doubt of the head), to choose the score."""
+def _rule_rows(fitted, served: np.ndarray, known: np.ndarray, outside: np.ndarray, negatives: dict) -> dict:
+    """Every rejection rule's threshold, AUROCs (other motifs, each negatives folder) and known share rejected."""
     from batik_studio.vision.evaluate import roc_auc
 
-    def cues(features: np.ndarray) -> dict[str, np.ndarray]:
+    def rules(features: np.ndarray) -> dict[str, np.ndarray]:
         probs = _scores(fitted, features)[1]
-        return {"distance": fitted.scorer.distance(features.mean(axis=1)), "doubt": 1 - probs.max(axis=1)}
+        return fitted.scorer.rules(fitted.scorer.cues(features.mean(axis=1), probs))
 
-    mine = cues(served)
-    sets = {"outside": cues(served[outside])} if outside.any() else {}
-    sets |= {name: cues(negative) for name, negative in negatives.items()}
-    return {
-        name: {cue: roc_auc(mine[cue][known], values) for cue, values in found.items()}
-        for name, found in sets.items()
-        if known.any()
-    }
+    mine = rules(served)
+    sets = {"outside": rules(served[outside])} if outside.any() else {}
+    sets |= {name: rules(negative) for name, negative in negatives.items()}
+    rows = {}
+    for rule, threshold in fitted.thresholds.items():
+        if not known.any():
+            continue
+        row = {"threshold": threshold, "known_rejected": float((mine[rule][known] > threshold).mean())}
+        row["auroc"] = {name: roc_auc(mine[rule][known], found[rule]) for name, found in sets.items()}
+        row["rejected"] = {name: float((found[rule] > threshold).mean()) for name, found in sets.items()}
+        rows[rule] = row
+    return rows
+
+
+def summarize_rules(rows: Sequence[dict], shipped: str) -> dict:
+    """Mean over the source folds of every rule's AUROCs and known share rejected, and the rule they pick.
+
+    The pick: among rules rejecting at most 5% of known photos on average (all rules when none does), the one with
+    the highest mean AUROC over the other motifs and the negatives folders.
+    """
+    by_source = [row for row in rows if not row["fold"].endswith("(own split)") and row.get("rules")]
+    if not by_source:
+        return {}
+    table = {}
+    for rule in by_source[0]["rules"]:
+        found = [row["rules"][rule] for row in by_source if rule in row["rules"]]
+        names = list(dict.fromkeys(name for row in found for name in row["auroc"]))
+        table[rule] = {
+            "known_rejected": float(np.mean([row["known_rejected"] for row in found])),
+            "auroc": {name: float(np.mean([r["auroc"][name] for r in found if name in r["auroc"]])) for name in names},
+            "rejected": {
+                name: float(np.mean([r["rejected"][name] for r in found if name in r["rejected"]])) for name in names
+            },
+        }
+        table[rule]["mean_auroc"] = float(np.mean(list(table[rule]["auroc"].values())))
+    eligible = [rule for rule, row in table.items() if row["known_rejected"] <= 0.05] or list(table)
+    return {"rules": table, "picked": max(eligible, key=lambda rule: table[rule]["mean_auroc"]), "shipped": shipped}
 
 
 def _mean(rows: Sequence[dict], key: str, sub: str | None = None) -> float | None:
@@ -326,7 +383,7 @@ def leave_source_out(
     folds = plan_folds(pool, motifs)
     labels, groups = pool.labels, pool.groups
     paths = [str(s.path) for s in pool.samples]
-    args = (labels, groups, paths, features, negatives or {}, tuple(motifs), config)
+    args = (labels, groups, pool.source, paths, features, negatives or {}, tuple(motifs), config)
     rows: list[dict] = []
     progress("leave-one-source-out folds", 0, len(folds))
     if ray_address is not None:
@@ -349,6 +406,7 @@ def leave_source_out(
         "config": config.to_dict(),
         "folds": rows,
         "average": summarize_folds(rows),
+        **summarize_rules(rows, config.rejection_rule),
     }
 
 
@@ -386,5 +444,7 @@ __all__ = [
     "plan_folds",
     "pool_features",
     "run_fold",
+    "source_folds",
     "summarize_folds",
+    "summarize_rules",
 ]

@@ -22,7 +22,8 @@ KNOWN_LIMITS = (
     "(for example Lereng next to Parang, Ceplok next to Kawung) are often not rejected.",
     "Trained on photos from few sources; accuracy on photos from other sources, lighting and cameras is lower "
     "than on the in-source test split (see the cross-source scores when recorded).",
-    "Confidence is calibrated on held-out photos of the training sources; it is optimistic on unfamiliar photos.",
+    "Confidence and the rejection threshold are calibrated on training sources held out in turn; confidence is "
+    "still optimistic on photos unlike every source.",
 )
 
 
@@ -63,6 +64,7 @@ def record_sources(model_dir: Path, result: dict, command: str) -> None:
     metrics = read_json(path)
     folds = [{k: v for k, v in row.items() if k != "wrong"} for row in result["folds"]]
     metrics["leave_source_out"] = {"command": command, "average": result["average"], "folds": folds}
+    metrics["leave_source_out"] |= {key: result[key] for key in ("rules", "picked", "shipped") if key in result}
     write_json(path, metrics)
     write_card(model_dir)
 
@@ -100,6 +102,15 @@ def _sources_lines(loso: dict) -> list[str]:
     if negatives:
         lines += ["", "| not batik (mean of sources) | AUROC | rejected |", "|---|---|---|"]
         lines += [f"| `{n}` | {avg[n + '_auroc']:.3f} | {_pct(avg[n + '_rejected'])} |" for n in negatives]
+    if loso.get("rules"):
+        names = list(next(iter(loso["rules"].values()))["auroc"])
+        lines += ["", "Rejection rules compared (mean of sources; AUROC of each set against the known photos):", ""]
+        heads = ["other motifs" if name == "outside" else f"`{name}`" for name in names]
+        lines += ["| rule | known rejected | " + " | ".join(heads) + " |", "|---|---|" + "---|" * len(names)]
+        for rule, row in loso["rules"].items():
+            mark = " (shipped)" if rule == loso.get("shipped") else ""
+            cells = " | ".join(f"{row['auroc'][n]:.3f}" if n in row["auroc"] else "n/a" for n in names)
+            lines.append(f"| `{rule}`{mark} | {_pct(row['known_rejected'])} | {cells} |")
     return lines
 
 
@@ -132,6 +143,12 @@ def write_card(model_dir: Path) -> dict:
             "unknown_threshold": calibration.threshold,
             "unknown_method": calibration.method,
             "target_false_reject_rate": calibration.false_reject_rate,
+            "folds": training.get("calibration")
+            or (
+                "source"
+                if config.get("calibration") == "source" and len(training.get("sources") or {}) > 1
+                else "photo"
+            ),
         },
         "cross_validation": {
             "accuracy": training.get("cv_accuracy"),
@@ -175,9 +192,14 @@ def _paths(data: str | list[str] | None) -> str:
     return " + ".join(f"`{path}`" for path in ([data] if isinstance(data, str | None) else data))
 
 
+_OOF_SOURCE = "Out-of-fold on the training photos, each fold holding out one source"
+_OOF_PHOTO = "Grouped cross-validation on the training photos"
+
+
 def _write_markdown(path: Path, card: dict) -> None:
     counts = card["data"]["train_counts"] or {}
     cv = card["cross_validation"]
+    by_source = card["calibration"].get("folds") == "source"
     lines = [
         f"# Model card: {card['name']}",
         "",
@@ -195,9 +217,10 @@ def _write_markdown(path: Path, card: dict) -> None:
             if card["augmented_feature_seconds"] is not None
             else "."
         ),
-        f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by "
-        f"{card['calibration']['unknown_method']} score above {card['calibration']['unknown_threshold']:.3f} "
-        f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos).",
+        f"- Softmax temperature {card['calibration']['temperature']:.3f}; unknown rejection by the "
+        f"`{card['calibration']['unknown_method']}` rule, score above {card['calibration']['unknown_threshold']:.3f} "
+        f"(set to reject {_pct(card['calibration']['target_false_reject_rate'])} of held-out known photos"
+        + (by_source and ", every held-out source counted alike)." or ")."),
         "",
         "## Data",
         "",
@@ -214,7 +237,8 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         "## Scores",
         "",
-        f"- Grouped cross-validation on the training photos: accuracy {_pct(cv['accuracy'])}, "
+        f"- {_OOF_SOURCE if by_source else _OOF_PHOTO}: "
+        f"accuracy {_pct(cv['accuracy'])}, "
         f"ECE {_pct(cv['ece_before'])} before / {_pct(cv['ece_after'])} after temperature scaling"
         + (
             " (accuracy by dataset: " + ", ".join(f"`{k}` {_pct(v)}" for k, v in cv["accuracy_by_data"].items()) + ")."

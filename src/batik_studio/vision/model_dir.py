@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -29,19 +29,24 @@ CARD_MARKDOWN = "MODEL_CARD.md"
 NOTES_FILE = "NOTES.md"
 REQUIRED = (MODEL_FILE, LABELS_FILE, PREPROCESS_FILE, CALIBRATION_FILE, UNKNOWN_FILE)
 
+#: The rule of model folders written before the rules were compared: sum of the distance and doubt CDFs (0..2).
+LEGACY_RULE = "mahalanobis+doubt"
+_ARRAYS = ("offset", "projection", "means", "reference_distance", "reference_doubt", "neighbours", "reference_knn")
+
 
 @dataclass(frozen=True)
 class Calibration:
-    """Softmax temperature (> 0) and the unknown-rejection threshold on ``UnknownScorer.score`` (0..2).
+    """Softmax temperature (> 0) and the unknown-rejection threshold on ``UnknownScorer.score``.
 
     A photo is rejected as "not one of the known motifs" when its score is above ``threshold``; the threshold was
     set on held-out photos of the known motifs so that about ``false_reject_rate`` of them are rejected.
+    ``method`` names the rejection rule (``UnknownScorer.rule``).
     """
 
     temperature: float
     threshold: float
     false_reject_rate: float
-    method: str = "mahalanobis+doubt"
+    method: str = LEGACY_RULE
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
@@ -50,14 +55,16 @@ class Calibration:
 
 @dataclass(frozen=True)
 class UnknownScorer:
-    """How unlike the known motifs a photo is, from two cues measured against held-out known photos.
+    """How unlike the known motifs a photo is, from cues measured against held-out known photos.
 
     ``distance``: squared Mahalanobis distance of the L2-normalised features to the nearest class mean, in a
     whitened space (``projection`` (D, k) whitens the shared within-class covariance; ``means`` (C, k) are the
     class means there); it flags photos far from every motif, such as other fabrics and everyday photos.
-    ``doubt``: one minus the calibrated top probability; it flags photos the head cannot place, such as batik
-    motifs it was not trained on. Each cue becomes its empirical CDF over held-out (out-of-fold) photos of the known
-    motifs (``reference_distance``, ``reference_doubt``, sorted), and the score is their sum, from 0 to 2.
+    ``knn``: mean cosine distance of the (signed square root, L2-normalised) features to their
+    ``knn_neighbours`` nearest training photos (``neighbours`` (N, D), float16 on disk); it flags photos unlike any one
+    training photo. ``doubt``: one minus the calibrated top probability; it flags photos the head cannot place,
+    such as batik motifs it was not trained on. Each cue becomes its empirical CDF over held-out (out-of-fold)
+    photos of the known motifs (``reference_*``, sorted), so it lies in 0..1; ``rule`` combines them (``rules``).
     """
 
     offset: np.ndarray
@@ -65,6 +72,10 @@ class UnknownScorer:
     means: np.ndarray
     reference_distance: np.ndarray
     reference_doubt: np.ndarray
+    neighbours: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float16))
+    reference_knn: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    knn_neighbours: int = 10
+    rule: str = LEGACY_RULE
 
     def distance(self, features: np.ndarray) -> np.ndarray:
         """Squared whitened distance (n,) of features (n, D) to the nearest class mean, per dimension."""
@@ -74,30 +85,95 @@ class UnknownScorer:
         d2 = ((z[:, None, :] - self.means[None, :, :]) ** 2).sum(axis=2)
         return d2.min(axis=1) / self.projection.shape[1]
 
+    def knn_distance(self, features: np.ndarray) -> np.ndarray:
+        """Mean cosine distance (n,) of features (n, D) to their nearest training photos (needs ``neighbours``)."""
+        if not len(self.neighbours):
+            raise ModelError("this model folder has no training features for the k-NN rejection cue")
+        x = knn_space(features)
+        references = self.neighbours if self.neighbours.dtype == np.float32 else self.neighbours.astype(np.float32)
+        k = min(self.knn_neighbours, len(references))
+        out = np.empty(len(x))
+        for start in range(0, len(x), 512):
+            similarity = x[start : start + 512] @ references.T
+            out[start : start + 512] = 1 - np.partition(similarity, -k, axis=1)[:, -k:].mean(axis=1)
+        return out
+
+    def cues(self, features: np.ndarray, probs: np.ndarray) -> dict[str, np.ndarray]:
+        """The raw cues of features (n, D) and calibrated probabilities (n, C): distance, doubt and knn."""
+        found = {"distance": self.distance(features), "doubt": 1.0 - np.asarray(probs).max(axis=1)}
+        if len(self.neighbours):
+            found["knn"] = self.knn_distance(features)
+        return found
+
+    def rules(self, cues: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Every rejection rule this scorer can compute from measured cues (each scaled by its references)."""
+        distance = _ecdf(self.reference_distance, cues["distance"])
+        doubt = _ecdf(self.reference_doubt, cues["doubt"])
+        found = {
+            "doubt": doubt,
+            "mahalanobis": distance,
+            "mean": (distance + doubt) / 2,
+            LEGACY_RULE: distance + doubt,
+        }
+        if "knn" in cues and len(self.reference_knn):
+            knn = _ecdf(self.reference_knn, cues["knn"])
+            found |= {"knn": knn, "max": np.maximum(knn, doubt)}
+        return found
+
     def score(self, features: np.ndarray, probs: np.ndarray) -> np.ndarray:
-        """Rejection scores (n,) from features (n, D) and calibrated probabilities (n, C); larger is stranger."""
-        return self.combine(self.distance(features), 1.0 - np.asarray(probs).max(axis=1))
+        """Rejection scores (n,) under ``rule`` from features (n, D) and calibrated probabilities (n, C)."""
+        found = self.rules(self.cues(features, probs))
+        if self.rule not in found:
+            raise ModelError(f"rejection rule {self.rule!r} cannot be computed from this model folder's arrays")
+        return found[self.rule]
 
     def combine(self, distance: np.ndarray, doubt: np.ndarray) -> np.ndarray:
-        """The score from already measured cues: the sum of their empirical CDFs over the references."""
+        """The older score (sum of the distance and doubt CDFs, 0..2) from already measured cues."""
         return _ecdf(self.reference_distance, distance) + _ecdf(self.reference_doubt, doubt)
 
-    def with_references(self, distance: np.ndarray, doubt: np.ndarray) -> UnknownScorer:
+    def with_references(self, distance: np.ndarray, doubt: np.ndarray, knn: np.ndarray | None = None) -> UnknownScorer:
         """The same scorer with new held-out reference values (stored sorted)."""
-        return replace(self, reference_distance=np.sort(distance), reference_doubt=np.sort(doubt))
+        knn_sorted = self.reference_knn if knn is None else np.sort(knn).astype(np.float32)
+        return replace(
+            self, reference_distance=np.sort(distance), reference_doubt=np.sort(doubt), reference_knn=knn_sorted
+        )
+
+    def with_neighbours(self, features: np.ndarray, k: int | None = None) -> UnknownScorer:
+        """The same scorer with training photos' features (N, D) for the k-NN cue, stored as float16."""
+        return replace(self, neighbours=knn_space(features).astype(np.float16), knn_neighbours=k or self.knn_neighbours)
+
+    def with_rule(self, rule: str) -> UnknownScorer:
+        """The same scorer deciding on another rule."""
+        return replace(self, rule=rule)
 
     def save(self, path: Path) -> None:
-        """Write the arrays as ``.npz``."""
-        np.savez(path, **{name: getattr(self, name) for name in self.__dataclass_fields__})
+        """Write the arrays (and the rule) as ``.npz``."""
+        arrays = {name: getattr(self, name) for name in _ARRAYS} | {"neighbours": self.neighbours.astype(np.float16)}
+        np.savez(path, **arrays, knn_neighbours=np.array(self.knn_neighbours), rule=np.array(self.rule))
 
     @classmethod
     def load(cls, path: Path) -> UnknownScorer:
-        """Read arrays written by ``save``."""
+        """Read arrays written by ``save`` (folders written before the k-NN cue load with the older rule)."""
         try:
             with np.load(path) as data:
-                return cls(**{name: data[name].astype(np.float32) for name in cls.__dataclass_fields__})
+                found = {name: data[name].astype(np.float32) for name in _ARRAYS[:5]}
+                if "neighbours" in data:
+                    found |= {
+                        "neighbours": data["neighbours"].astype(np.float32),  # float16 on disk
+                        "reference_knn": data["reference_knn"].astype(np.float32),
+                        "knn_neighbours": int(data["knn_neighbours"]),
+                        "rule": str(data["rule"]),
+                    }
+                return cls(**found)
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{path}: cannot read the unknown-rejection arrays ({exc})") from exc
+
+
+def knn_space(features: np.ndarray) -> np.ndarray:
+    """Features (n, D) as the k-NN cue compares them: signed square root, then unit length."""
+    features = np.asarray(features, dtype=np.float32)
+    features = np.sign(features) * np.sqrt(np.abs(features))
+    return features / (np.linalg.norm(features, axis=1, keepdims=True) + 1e-12)
 
 
 def _ecdf(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -177,6 +253,7 @@ __all__ = [
     "CARD_FILE",
     "CARD_MARKDOWN",
     "Calibration",
+    "LEGACY_RULE",
     "METRICS_FILE",
     "MODEL_FILE",
     "NOTES_FILE",
@@ -184,6 +261,7 @@ __all__ = [
     "UnknownScorer",
     "check_model_dir",
     "fit_unknown_scorer",
+    "knn_space",
     "read_calibration",
     "read_json",
     "write_calibration",

@@ -63,8 +63,9 @@ class Prediction:
 
     ``label`` is the most likely motif and ``confidence`` its calibrated probability; ``top_k`` holds the best
     (label, probability) pairs in decreasing order, starting with ``label``; ``unknown`` is true when the photo was
-    rejected as not one of the known motifs; ``novelty`` is the rejection score it was decided on (0..2, higher is
-    less like any known motif; rejected above ``threshold``); ``milliseconds`` is the time spent on this photo.
+    rejected as not one of the known motifs; ``novelty`` is the rejection score it was decided on (0..1, higher is
+    less like any known motif; rejected above ``threshold``; 0..2 for model folders of the older rule);
+    ``milliseconds`` is the time spent on this photo.
     """
 
     label: str
@@ -118,6 +119,11 @@ class Predictor:
         self.preprocess = Preprocess.load(self.model_dir / PREPROCESS_FILE)
         self.calibration = read_calibration(self.model_dir)
         self.scorer = UnknownScorer.load(self.model_dir / UNKNOWN_FILE)
+        if self.scorer.rule != self.calibration.method:
+            raise ModelError(
+                f"{self.model_dir}: the threshold was set for the {self.calibration.method!r} rejection rule, "
+                f"but {UNKNOWN_FILE} scores by {self.scorer.rule!r}"
+            )
         card_path = self.model_dir / CARD_FILE
         self.card: dict = read_json(card_path) if card_path.is_file() else {}
         options = ort.SessionOptions()

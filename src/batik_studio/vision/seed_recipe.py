@@ -241,15 +241,17 @@ def train_seed(data: Path, out: Path, config: TrainConfig, *, cache_dir: Path | 
     val_logits, val_features = _outputs(model, plain_maps[torch.from_numpy(val_idx)])
     _, fit_features = _outputs(model, plain_maps[torch.from_numpy(fit_idx)])
     temperature = fit_temperature(val_logits, targets[val_idx])
-    scorer = fit_unknown_scorer(fit_features, targets[fit_idx], config.unknown_dim)
-    val_distance = scorer.distance(val_features)
-    val_doubt = 1 - softmax(val_logits, temperature).max(axis=1)
-    scorer = scorer.with_references(val_distance, val_doubt)
-    threshold = float(np.quantile(scorer.combine(val_distance, val_doubt), 1 - config.false_reject_rate))
+    scorer = fit_unknown_scorer(fit_features, targets[fit_idx], config.unknown_dim).with_neighbours(
+        fit_features, config.knn_neighbours
+    )
+    cues = {"distance": scorer.distance(val_features), "knn": scorer.knn_distance(val_features)}
+    cues["doubt"] = 1 - softmax(val_logits, temperature).max(axis=1)
+    scorer = scorer.with_references(cues["distance"], cues["doubt"], cues["knn"]).with_rule(config.rejection_rule)
+    threshold = float(np.quantile(scorer.rules(cues)[config.rejection_rule], 1 - config.false_reject_rate))
     export_onnx(model.eval(), staging / MODEL_FILE, size, ["logits", "features"])
     write_json(staging / LABELS_FILE, labels)
     pre.save(staging / PREPROCESS_FILE)
-    write_calibration(staging, Calibration(temperature, threshold, config.false_reject_rate))
+    write_calibration(staging, Calibration(temperature, threshold, config.false_reject_rate, scorer.rule))
     scorer.save(staging / UNKNOWN_FILE)
     summary = {
         "recipe": "seed",

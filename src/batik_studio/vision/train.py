@@ -2,8 +2,9 @@
 
 The default ``probe`` recipe: a frozen ImageNet backbone (exported once to ONNX for fast CPU inference) turns many
 augmented views of every training photo into features, cached on disk; a logistic-regression head is fitted on
-them in seconds. Grouped out-of-fold predictions on the training photos give held-out logits and features to fit
-the softmax temperature and the unknown-rejection threshold, so the test split is never used for a decision.
+them in seconds. Out-of-fold predictions on the training photos (folds of whole sources, or of grouped photos)
+give held-out logits and features to fit the softmax temperature and the unknown-rejection threshold, so the test
+split is never used for a decision.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from batik_studio.vision.evaluate import expected_calibration_error, fit_tempera
 from batik_studio.vision.features import extract_features
 from batik_studio.vision.model_dir import (
     LABELS_FILE,
+    LEGACY_RULE,
     METRICS_FILE,
     MODEL_FILE,
     PREPROCESS_FILE,
@@ -133,13 +135,35 @@ def _views_and_targets(features: np.ndarray, targets: np.ndarray) -> tuple[np.nd
 
 @dataclass(frozen=True)
 class FittedProbe:
-    """A fitted probe: head, softmax temperature, rejection scorer and threshold, and the out-of-fold logits."""
+    """A fitted probe: head, softmax temperature, rejection scorer and threshold, and the out-of-fold logits.
+
+    ``thresholds`` holds the threshold of every rejection rule the scorer can compute (set the same way), so the
+    rules can be compared; ``threshold`` is that of ``scorer.rule``. ``calibrated`` marks the photos whose
+    out-of-fold scores set them (all, unless a photo's motif was in no fold's fitting side); ``calibration`` says
+    which folds made them ("source" or "photo").
+    """
 
     head: LinearHead
     temperature: float
     scorer: UnknownScorer
     threshold: float
     oof_logits: np.ndarray
+    thresholds: dict[str, float] = field(default_factory=dict)
+    calibrated: np.ndarray | None = None
+    calibration: str = "photo"
+
+
+#: Logit given to a motif a calibration fold's head was not fitted on (its probability is zero).
+_ABSENT = -1e9
+
+
+def weighted_quantile(values: np.ndarray, q: float, weights: np.ndarray | None = None) -> float:
+    """The ``q`` quantile of ``values``, each counted with its weight (plain quantile without weights)."""
+    if weights is None:
+        return float(np.quantile(values, q))
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][min(len(values) - 1, int(np.searchsorted(cumulative, q)))])
 
 
 def fit_probe(
@@ -149,36 +173,87 @@ def fit_probe(
     groups: np.ndarray,
     config: TrainConfig,
     progress: StepProgress = _no_progress,
+    sources: np.ndarray | None = None,
 ) -> FittedProbe:
     """Fit the probe on cached features: augmented views (n, Va, D) to fit, served views (n, Vs, D) to score.
 
-    Grouped out-of-fold predictions (every photo scored by a head that never saw its group) give the held-out
-    logits and distances that set the temperature and the rejection threshold; then the head is refitted on all.
+    Out-of-fold predictions (every photo scored by a head that never saw its near-duplicate group) give the held-out
+    logits and cues that set the temperature and the rejection threshold; then the head is refitted on all. With
+    ``config.calibration == "source"`` and photos of two or more ``sources`` (one id per photo), the folds hold out
+    whole sources (``loso.source_folds``), and the threshold counts every source alike; photos of a motif that no
+    other source has are scored in grouped photo folds instead.
     """
+    from batik_studio.vision.loso import source_folds
+
     n_classes = int(targets.max()) + 1
-    oof_logits = np.zeros((len(targets), n_classes))
-    oof_distance = np.zeros(len(targets))
-    folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
-    for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+    oof_logits = np.full((len(targets), n_classes), _ABSENT)
+    oof = {"distance": np.zeros(len(targets)), "knn": np.zeros(len(targets))}
+    scored = np.zeros(len(targets), dtype=bool)
+    by_source = config.calibration == "source" and sources is not None and len(np.unique(sources)) > 1
+
+    def score_fold(fit_idx: np.ndarray, held_idx: np.ndarray) -> None:
+        present = np.unique(targets[fit_idx])
+        held_idx = held_idx[np.isin(targets[held_idx], present) & ~scored[held_idx]]
+        if not len(held_idx):
+            return
         x, y = _views_and_targets(augmented[fit_idx], targets[fit_idx])
         head = fit_head(
             x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced, config.pca_dim
         )
-        oof_logits[held_idx] = head.logits(held[held_idx]).mean(axis=1)
-        oof_distance[held_idx] = fit_unknown_scorer(x, y, config.unknown_dim).distance(held[held_idx].mean(axis=1))
-        progress("grouped cross-validation", k, len(folds))
-    temperature = fit_temperature(oof_logits, targets)
+        oof_logits[np.ix_(held_idx, present)] = head.logits(held[held_idx]).mean(axis=1)
+        scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_neighbours(
+            held[fit_idx].mean(axis=1), config.knn_neighbours
+        )
+        oof["distance"][held_idx] = scorer.distance(held[held_idx].mean(axis=1))
+        oof["knn"][held_idx] = scorer.knn_distance(held[held_idx].mean(axis=1))
+        scored[held_idx] = True
+
+    plans = []
+    if by_source:
+        plans.append(("calibration folds of sources", source_folds(sources, groups, config.calibration_folds)))
+    for step, folds in plans:
+        for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+            score_fold(fit_idx, held_idx)
+            progress(step, k, len(folds))
+    if not scored.all():
+        folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
+        for k, (fit_idx, held_idx) in enumerate(folds, start=1):
+            score_fold(fit_idx, held_idx)
+            progress("grouped cross-validation", k, len(folds))
+    if not scored.any():
+        raise InputError("no photo could be scored out of fold: give more photos per motif", settings=("folds",))
+    temperature = fit_temperature(oof_logits[scored], targets[scored])
     oof_probs = softmax(oof_logits, temperature)
     progress("final head", 0, 1)
     x, y = _views_and_targets(augmented, targets)
     head = fit_head(
         x, y, config.c, config.l2_normalize, config.seed, config.power_normalize, config.balanced, config.pca_dim
     )
-    oof_doubt = 1 - oof_probs.max(axis=1)
-    scorer = fit_unknown_scorer(x, y, config.unknown_dim).with_references(oof_distance, oof_doubt)
-    threshold = float(np.quantile(scorer.combine(oof_distance, oof_doubt), 1 - config.false_reject_rate))
+    cues = {"distance": oof["distance"][scored], "knn": oof["knn"][scored], "doubt": 1 - oof_probs[scored].max(axis=1)}
+    scorer = (
+        fit_unknown_scorer(x, y, config.unknown_dim)
+        .with_references(cues["distance"], cues["doubt"], cues["knn"])
+        .with_neighbours(held.mean(axis=1), config.knn_neighbours)
+        .with_rule(config.rejection_rule)
+    )
+    weights = None
+    if by_source:  # every source counts alike, so the share rejected is set for a typical unseen source
+        names, index, counts = np.unique(sources[scored], return_inverse=True, return_counts=True)
+        weights = 1.0 / counts[index]
+    q = 1 - config.false_reject_rate
+    rules = {rule: score for rule, score in scorer.rules(cues).items() if rule != LEGACY_RULE}
+    thresholds = {rule: weighted_quantile(score, q, weights) for rule, score in rules.items()}
     progress("final head", 1, 1)
-    return FittedProbe(head, temperature, scorer, threshold, oof_logits)
+    return FittedProbe(
+        head,
+        temperature,
+        scorer,
+        thresholds[config.rejection_rule],
+        oof_logits,
+        thresholds,
+        scored,
+        "source" if by_source else "photo",
+    )
 
 
 @dataclass(frozen=True)
@@ -336,7 +411,7 @@ def train_probe(
         ]
     )
 
-    fitted = fit_probe(augmented, held, targets, groups, config, progress)
+    fitted = fit_probe(augmented, held, targets, groups, config, progress, sources=pool.part_index)
     temperature, threshold = fitted.temperature, fitted.threshold
     oof_logits = fitted.oof_logits
 
@@ -358,6 +433,8 @@ def train_probe(
         "cv_ece_after": expected_calibration_error(softmax(oof_logits, temperature), targets),
         "temperature": temperature,
         "threshold": threshold,
+        "rejection_thresholds": fitted.thresholds,
+        "calibration": fitted.calibration,
         "train_seconds": round(time.perf_counter() - started, 1),
         "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
@@ -393,7 +470,9 @@ def _export_probe(
     progress("exporting ONNX", 1, 1)
     write_json(staging / LABELS_FILE, list(labels))
     served.save(staging / PREPROCESS_FILE)
-    write_calibration(staging, Calibration(fitted.temperature, fitted.threshold, config.false_reject_rate))
+    write_calibration(
+        staging, Calibration(fitted.temperature, fitted.threshold, config.false_reject_rate, fitted.scorer.rule)
+    )
     fitted.scorer.save(staging / UNKNOWN_FILE)
     return staging
 
@@ -434,10 +513,12 @@ def train_sources(
     features = pool_features(pool, config, cache_dir, progress)
     feature_seconds = time.perf_counter() - tick
     groups = pool.groups[keep]
-    fitted = fit_probe(features.augmented[keep], features.served[keep], targets, groups, config, progress)
+    source = pool.source[keep]
+    fitted = fit_probe(
+        features.augmented[keep], features.served[keep], targets, groups, config, progress, sources=source
+    )
     staging = _export_probe(out, config, labels, fitted, preprocessing(config)[1], progress)
     oof_right = fitted.oof_logits.argmax(axis=1) == targets
-    source = pool.source[keep]
     counts = np.bincount(targets, minlength=len(labels))
     summary = {
         "recipe": config.recipe,
@@ -451,6 +532,8 @@ def train_sources(
         "cv_ece_after": expected_calibration_error(softmax(fitted.oof_logits, fitted.temperature), targets),
         "temperature": fitted.temperature,
         "threshold": fitted.threshold,
+        "rejection_thresholds": fitted.thresholds,
+        "calibration": fitted.calibration,
         "train_seconds": round(time.perf_counter() - started, 1),
         "trained_on": datetime.now(UTC).date().isoformat(),
         "augmented_feature_seconds": round(feature_seconds, 1),
@@ -520,4 +603,5 @@ __all__ = [
     "train_model",
     "train_probe",
     "train_sources",
+    "weighted_quantile",
 ]
