@@ -248,6 +248,7 @@ def optimize(
         start_beside()
         order.check(drawing)
         search_mm = travel_mm(drawing, order, return_to_origin=ret)
+        seconds = time.perf_counter() - started
         greedy, proven = beside[0].result()
         winner, best_mm = "search", search_mm
         if getattr(parameters, "keep_input", True):
@@ -257,7 +258,6 @@ def optimize(
             ):
                 if candidate_mm < best_mm - 1e-9:
                     winner, order, best_mm = name, candidate, candidate_mm
-        seconds = time.perf_counter() - started
     after = measure(drawing, order, return_to_origin=ret, **feeds)
     solver_details = getattr(solver, "details_", None) or SolverDetails()
     solver_details = dataclasses.replace(solver_details, search_travel_mm=search_mm)
