@@ -208,13 +208,11 @@ def fit_probe(
         oof["knn"][held_idx] = scorer.knn_distance(held[held_idx].mean(axis=1))
         scored[held_idx] = True
 
-    plans = []
     if by_source:
-        plans.append(("calibration folds of sources", source_folds(sources, groups, config.calibration_folds)))
-    for step, folds in plans:
+        folds = source_folds(sources, groups, config.calibration_folds)
         for k, (fit_idx, held_idx) in enumerate(folds, start=1):
             score_fold(fit_idx, held_idx)
-            progress(step, k, len(folds))
+            progress("calibration folds of sources", k, len(folds))
     if not scored.all():
         folds = grouped_folds(targets, groups, config.folds, config.fold_seed)
         for k, (fit_idx, held_idx) in enumerate(folds, start=1):
