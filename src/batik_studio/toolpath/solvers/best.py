@@ -12,8 +12,8 @@ exact shortest path for the final sequence. The compiled parts are imported only
 that fast-tsp can start before numba has loaded.
 
 Without a time limit the search stops when it has stalled (:attr:`~.params.BestParams.stall_kicks_per_node` kicks
-per node in a row without a gain) or at the size-based cap :func:`default_time_limit_s`, so small drawings finish
-in seconds. The comparison with the input and greedy orders is :func:`~batik_studio.toolpath.solvers.optimize`'s.
+per node in a row without a gain) or at the size-based cap :func:`~.params.default_time_limit_s`, so small drawings
+finish in seconds. The comparison with the input and greedy orders is :func:`~batik_studio.toolpath.solvers.optimize`'s.
 
 Reproducibility: the local search, the kicks and every other step are deterministic for a given ``seed``, but
 fast-tsp seeds its own random generator, and a search stopped by the time limit depends on the machine's speed, so
@@ -92,15 +92,13 @@ class BestSolver:
         deadline = started + limit - min(0.25 * limit, 3e-6 * len(drawing))
         stall_kicks = self.params.stall_kicks_per_node * len(graph) if default else None
         used_matrix = self.uses_matrix(len(graph), limit, loaded=loaded)
+        if on_search_start is not None:
+            on_search_start()
         # Below about 10 microseconds a node there is no time to build candidate lists: keep the greedy start.
         if deadline - time.perf_counter() > 1e-5 * len(graph):
-            order = self._search(
-                drawing, graph, start, deadline, limit, options.seed, stall_kicks, used_matrix, on_search_start
-            )
+            order = self._search(drawing, graph, start, deadline, limit, options.seed, stall_kicks, used_matrix)
         else:
             order, used_matrix = start if start is not None else _greedy_start(graph), False
-            if on_search_start is not None:
-                on_search_start()
         if progress is not None:
             progress(0.9)
         if options.reloop and drawing.closed.any():
@@ -136,20 +134,15 @@ class BestSolver:
         seed: int,
         stall_kicks: int | None,
         matrix: bool,
-        on_search_start: Callable[[], None] | None,
     ) -> Order:
         ret = graph.dummy < 0
         if matrix:
-            if on_search_start is not None:
-                on_search_start()
             distances = integer_matrix(graph)
             # Keep a tenth of the budget (at most 2 s) for the iterated local search, decoding and polishing.
             budget = max(0.2, deadline - time.perf_counter() - min(2.0, 0.1 * limit))
             order = order_from_tour(graph, matrix_tour(distances, budget))
         else:
             order = start if start is not None else _greedy_start(graph)
-            if on_search_start is not None:
-                on_search_start()
         # Imported here, after fast-tsp: in a fresh process numba loads them on the other core meanwhile.
         from batik_studio.toolpath.solvers.directions import best_entries
 
