@@ -49,7 +49,8 @@ def time_torch(model_dir: Path, images: list[Image.Image]) -> list[float] | None
 
     predictor = Predictor(model_dir)
     backbone = predictor.card.get("backbone") or "efficientnet-lite2"
-    trunk = PooledTrunk(build_backbone(backbone)).eval()
+    layers = tuple(predictor.card.get("config", {}).get("feature_layers") or ("head",))
+    trunk = PooledTrunk(build_backbone(backbone), layers).eval()
     torch.set_num_threads(os.cpu_count() or 1)
     times = []
     with torch.inference_mode():

@@ -23,6 +23,8 @@ c = 1.0
 unknown_dim = 16
 tta = [[1.0, 0.5, 0.5, true]]
 """
+#: The shipped recipe's kind: pooled features of two layers, concatenated.
+LAYERS_CONFIG = CONFIG + 'feature_layers = ["stage6", "head"]\n'
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +35,10 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(tiny_dataset: Path, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained by ``batik train`` on the tiny dataset (probe recipe, 3 views, 3 folds)."""
+    """A model trained by ``batik train`` on the tiny dataset (probe recipe, 3 views, 3 folds, two layers)."""
     work = tmp_path_factory.mktemp("model")
     config = work / "train.toml"
-    config.write_text(CONFIG)
+    config.write_text(LAYERS_CONFIG)
     out = work / "tiny"
     result = runner.invoke(
         app,
@@ -164,20 +166,27 @@ def test_classify_cli_json_and_bad_file(trained: Path, tiny_dataset: Path, tmp_p
     assert "error" in rows[1] and "not an image" in rows[1]["error"]
 
 
-def test_onnx_matches_torch(trained: Path) -> None:
-    """The exported ONNX graph gives the torch model's logits and features, and its head matches LinearHead."""
+@pytest.mark.parametrize("layers", [("head",), ("stage5", "stage6", "stage7", "head")])
+def test_onnx_matches_torch(trained: Path, layers: tuple[str, ...]) -> None:
+    """The exported ONNX graph gives the torch model's logits and features, and its head matches LinearHead.
+
+    With several layers every layer's pooled block has L1 norm 1/(number of layers), so after the signed square
+    root each block is a vector of the same length.
+    """
     import torch
 
     from batik_studio.vision.backbones import build_backbone
+    from batik_studio.vision.backbones_info import FEATURE_LAYERS
     from batik_studio.vision.export import Classifier
     from batik_studio.vision.features import onnx_session
     from batik_studio.vision.train import LinearHead
 
+    widths = [FEATURE_LAYERS["efficientnet-lite0"][name] for name in layers]
     rng = np.random.default_rng(0)
-    weight = rng.normal(size=(3, 1280)).astype(np.float32)
+    weight = rng.normal(size=(3, sum(widths))).astype(np.float32)
     bias = rng.normal(size=3).astype(np.float32)
-    module = Classifier(build_backbone("efficientnet-lite0"), weight, bias, l2_normalize=True, power_normalize=True)
-    module = module.eval()
+    trunk = build_backbone("efficientnet-lite0")
+    module = Classifier(trunk, weight, bias, l2_normalize=True, power_normalize=True, layers=layers).eval()
     from batik_studio.vision.export import export_onnx
 
     path = export_onnx(module, trained.parent / "parity.onnx", 224, ["logits", "features"])
@@ -189,6 +198,14 @@ def test_onnx_matches_torch(trained: Path) -> None:
     np.testing.assert_allclose(onnx_features, features.numpy(), rtol=1e-3, atol=1e-3)
     head = LinearHead(weight, bias, l2_normalize=True, power_normalize=True)
     np.testing.assert_allclose(head.logits(onnx_features), onnx_logits, rtol=1e-3, atol=1e-3)
+    if len(layers) > 1:
+        blocks = np.split(onnx_features, np.cumsum(widths)[:-1], axis=1)
+        for block in blocks:
+            np.testing.assert_allclose(np.abs(block).sum(axis=1), 1 / len(layers), rtol=1e-4)
+        with torch.inference_mode():
+            last = trunk(torch.from_numpy(x)).mean(dim=(2, 3)).numpy()
+        scale = np.abs(last).sum(axis=1, keepdims=True) * len(layers)
+        np.testing.assert_allclose(blocks[-1] * scale, last, rtol=1e-3, atol=1e-4)
 
 
 def test_seed_recipe_runs_end_to_end(tiny_dataset: Path, tmp_path: Path) -> None:

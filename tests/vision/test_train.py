@@ -37,6 +37,19 @@ def test_config_from_toml(tmp_path: Path) -> None:
         TrainConfig(recipe="magic")
 
 
+def test_feature_layers_must_be_layers_of_the_backbone() -> None:
+    """Layers are checked against the backbone; the seed recipe takes the head layer only."""
+    config = TrainConfig(backbone="efficientnet-lite0", feature_layers=["stage6", "head"])
+    assert config.feature_layers == ("stage6", "head")
+    for bad in (["stage9"], [], ["head", "head"]):
+        with pytest.raises(InputError, match="feature_layers"):
+            TrainConfig(backbone="efficientnet-lite0", feature_layers=bad)
+    with pytest.raises(InputError, match="resnet50"):
+        TrainConfig(backbone="resnet50", feature_layers=["stage6"])
+    with pytest.raises(InputError, match="seed recipe"):
+        TrainConfig(recipe="seed", backbone="efficientnet-lite0", feature_layers=["stage6", "head"])
+
+
 def test_random_view_same_seed_same_result() -> None:
     """Augmented views depend only on the seed: same seed, same pixels; another seed, other pixels."""
     image = pattern("checks", np.random.default_rng(0), size=200)

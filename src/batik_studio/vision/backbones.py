@@ -80,6 +80,20 @@ class LiteTrunk(nn.Module):
         """Run the module on a batch of images or feature maps."""
         return self.net.extract_features(x)
 
+    def layer_maps(self, x: torch.Tensor, layers: tuple[str, ...]) -> list[torch.Tensor]:
+        """The feature maps of ``layers`` (``stageN``: output of the N-th block group; ``head``), in that order."""
+        net = self.net
+        x = net._swish(net._bn0(net._conv_stem(x)))
+        maps, stage = {}, 0
+        for index, block in enumerate(net._blocks):
+            x = block(x)
+            last = index + 1 == len(net._blocks)
+            if last or net._blocks[index + 1]._block_args.output_filters != block._block_args.output_filters:
+                stage += 1
+                maps[f"stage{stage}"] = x
+        maps["head"] = net._swish(net._bn1(net._conv_head(x)))
+        return [maps[name] for name in layers]
+
 
 def _lite_weights_path(name: str) -> str:
     if name == "efficientnet-lite0":

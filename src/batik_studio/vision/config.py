@@ -8,7 +8,7 @@ from pathlib import Path
 
 from batik_studio.errors import InputError
 from batik_studio.vision.augment import Augment
-from batik_studio.vision.backbones_info import BACKBONE_INFO
+from batik_studio.vision.backbones_info import BACKBONE_INFO, FEATURE_LAYERS
 
 RECIPES = ("probe", "seed")
 #: How held-out scores for the temperature and the rejection threshold are made: folds of whole sources, or of
@@ -23,7 +23,8 @@ class TrainConfig:
     """Every training hyper-parameter; ``recipe`` picks the pipeline.
 
     ``probe`` (default): frozen backbone features of ``views`` augmented views per photo, cached, then an
-    L2-regularised logistic-regression head (strength ``c``) on power-normalised (signed square root,
+    L2-regularised logistic-regression head (strength ``c``) on the pooled ``feature_layers`` (``FEATURE_LAYERS``;
+    several layers are concatenated, each weighing the same), power-normalised (signed square root,
     ``power_normalize``) and L2-normalised features; served views: a centre crop of ``crop_fraction`` of the shorter
     side plus the ``tta`` crops; temperature and rejection threshold from out-of-fold predictions.
     ``calibration``: ``"source"`` (default) makes those predictions in folds that each hold out whole sources
@@ -47,6 +48,7 @@ class TrainConfig:
     duplicate_bits: int = 5
     # probe recipe
     views: int = 32
+    feature_layers: tuple[str, ...] = ("head",)
     c: float = 0.03
     power_normalize: bool = True
     l2_normalize: bool = True
@@ -97,6 +99,17 @@ class TrainConfig:
             )
         if self.knn_neighbours < 1:
             raise InputError(f"knn_neighbours {self.knn_neighbours} must be 1 or more", settings=("knn_neighbours",))
+        object.__setattr__(self, "feature_layers", tuple(self.feature_layers))
+        allowed = FEATURE_LAYERS[self.backbone]
+        wrong = [name for name in self.feature_layers if name not in allowed]
+        if wrong or not self.feature_layers or len(set(self.feature_layers)) < len(self.feature_layers):
+            raise InputError(
+                f"feature_layers {list(self.feature_layers)}: give distinct layers of {self.backbone}, "
+                f"from {', '.join(allowed)}",
+                settings=("feature_layers",),
+            )
+        if self.recipe == "seed" and self.feature_layers != ("head",):
+            raise InputError("the seed recipe trains on the head layer only", settings=("feature_layers",))
         if isinstance(self.augment, dict):
             object.__setattr__(self, "augment", Augment(**self.augment))
         object.__setattr__(self, "tta", tuple(tuple(crop) for crop in self.tta))

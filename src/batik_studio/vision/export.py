@@ -14,15 +14,25 @@ from batik_studio.vision.backbones import build_backbone
 
 
 class PooledTrunk(nn.Module):
-    """Backbone trunk followed by global average pooling: images (N, 3, S, S) -> features (N, D)."""
+    """Backbone trunk followed by global average pooling: images (N, 3, S, S) -> features (N, D).
 
-    def __init__(self, trunk: nn.Module) -> None:
+    With more than the ``head`` layer, the pooled output of every layer in ``layers`` is divided by its L1 norm and
+    by the number of layers before they are concatenated: after the head's signed square root and unit length,
+    every layer then weighs the same (each becomes a unit vector scaled by 1/sqrt(number of layers)).
+    """
+
+    def __init__(self, trunk: nn.Module, layers: tuple[str, ...] = ("head",)) -> None:
         super().__init__()
         self.trunk = trunk
+        self.layers = tuple(layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run the module on a batch of images or feature maps."""
-        return self.trunk(x).mean(dim=(2, 3))
+        if self.layers == ("head",):
+            return self.trunk(x).mean(dim=(2, 3))
+        pooled = [layer.mean(dim=(2, 3)) for layer in self.trunk.layer_maps(x, self.layers)]
+        scale = float(len(pooled))
+        return torch.cat([p / (p.abs().sum(dim=1, keepdim=True) * scale + 1e-12) for p in pooled], dim=1)
 
 
 class Classifier(nn.Module):
@@ -39,9 +49,10 @@ class Classifier(nn.Module):
         bias: np.ndarray,
         l2_normalize: bool = False,
         power_normalize: bool = False,
+        layers: tuple[str, ...] = ("head",),
     ) -> None:
         super().__init__()
-        self.pooled = PooledTrunk(trunk)
+        self.pooled = PooledTrunk(trunk, layers)
         self.l2_normalize = l2_normalize
         self.power_normalize = power_normalize
         self.head = nn.Linear(weight.shape[1], weight.shape[0])
@@ -79,9 +90,15 @@ def export_onnx(module: nn.Module, path: Path, image_size: int, output_names: li
     return path
 
 
-def export_trunk(backbone: str, path: Path, image_size: int, weights: Path | None = None) -> Path:
+def export_trunk(
+    backbone: str,
+    path: Path,
+    image_size: int,
+    weights: Path | None = None,
+    layers: tuple[str, ...] = ("head",),
+) -> Path:
     """Export a pooled ImageNet backbone (images -> features) for fast feature extraction with ONNX Runtime."""
-    return export_onnx(PooledTrunk(build_backbone(backbone, weights)), path, image_size, ["features"])
+    return export_onnx(PooledTrunk(build_backbone(backbone, weights), layers), path, image_size, ["features"])
 
 
 def export_classifier(
@@ -93,9 +110,10 @@ def export_classifier(
     weights: Path | None = None,
     l2_normalize: bool = False,
     power_normalize: bool = False,
+    layers: tuple[str, ...] = ("head",),
 ) -> Path:
     """Export backbone + linear head as one ONNX graph with outputs ``logits`` and ``features``."""
-    module = Classifier(build_backbone(backbone, weights), weight, bias, l2_normalize, power_normalize)
+    module = Classifier(build_backbone(backbone, weights), weight, bias, l2_normalize, power_normalize, layers)
     return export_onnx(module, path, image_size, ["logits", "features"])
 
 

@@ -47,12 +47,14 @@ class PoolFeatures:
 def ensure_trunk(config: TrainConfig, cache_dir: Path, progress: StepProgress = _no_progress) -> Path:
     """The exported pooled backbone (ONNX) of ``config``, exported into ``cache_dir`` on first use."""
     size = BACKBONE_INFO[config.backbone][0]
-    trunk = Path(cache_dir) / f"trunk-{config.backbone}-{size}.onnx"
+    layers = "" if config.feature_layers == ("head",) else "-" + "+".join(config.feature_layers)
+    trunk = Path(cache_dir) / f"trunk-{config.backbone}-{size}{layers}.onnx"
     if not trunk.exists():
         from batik_studio.vision.export import export_trunk
 
         progress("exporting backbone", 0, 1)
-        export_trunk(config.backbone, trunk, size, Path(config.weights) if config.weights else None)
+        weights = Path(config.weights) if config.weights else None
+        export_trunk(config.backbone, trunk, size, weights, config.feature_layers)
         progress("exporting backbone", 1, 1)
     return trunk
 

@@ -168,6 +168,19 @@ def write_card(model_dir: Path) -> dict:
     return card
 
 
+def _layers_line(config: dict) -> list[str]:
+    """The pooled layers and served views of a probe, when they are not the plain head-layer defaults."""
+    layers = config.get("feature_layers") or ["head"]
+    if config.get("recipe", "probe") != "probe" or list(layers) == ["head"]:
+        return []
+    crops = [config.get("crop_fraction", 1.0)] + [crop[0] for crop in config.get("tta", [])]
+    return [
+        f"- Features: the pooled outputs of layers {', '.join(f'`{name}`' for name in layers)}, each weighing the "
+        f"same, averaged over {len(crops)} views per photo (square crops of "
+        f"{', '.join(f'{c:g}' for c in crops)} of the shorter side)."
+    ]
+
+
 def _train_command(name: str, data: str | list[str] | None, config: dict, option: str = "--data") -> str | None:
     """The ``batik train`` command line that regenerates the model (``--config`` when settings are not defaults)."""
     from batik_studio.vision.config import TrainConfig
@@ -209,6 +222,7 @@ def _write_markdown(path: Path, card: dict) -> None:
         "",
         f"- Recipe `{card['recipe']}`, backbone `{card['backbone']}` (ImageNet weights, frozen), seed {card['seed']}"
         + (f", trained on {card['trained_on']}." if card.get("trained_on") else "."),
+        *_layers_line(card["config"]),
         *([f"- Regenerate: `{card['command']}`"] if card.get("command") else []),
         f"- Training time {card['train_seconds']} s on {card['machine']}"
         + (

@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 
 from batik_studio.errors import InputError
-from batik_studio.vision.backbones_info import BACKBONE_INFO
 from batik_studio.vision.config import TrainConfig
 from batik_studio.vision.data import (
     Dataset,
@@ -49,7 +48,6 @@ from batik_studio.vision.model_dir import (
     write_json,
 )
 from batik_studio.vision.predict import softmax
-from batik_studio.vision.preprocess import Preprocess
 
 #: ``progress(step, done, total)`` is called as long steps advance.
 StepProgress = Callable[[str, int, int], None]
@@ -357,7 +355,7 @@ def train_probe(
     With several datasets, classes are matched by folder name and near-duplicates are grouped across all of them;
     no dataset's ``test/`` split is trained on. Returns the training summary (also stored in ``metrics.json``).
     """
-    from batik_studio.vision.export import export_trunk
+    from batik_studio.vision.loso import ensure_trunk, preprocessing
 
     started = time.perf_counter()
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
@@ -370,14 +368,8 @@ def train_probe(
         raise InputError(f"{_names(pool.data)}: need at least 2 classes with {config.folds}+ photos each, got {found}")
     groups = near_duplicate_groups(pool.hashes, config.duplicate_bits)
 
-    size, _, mean, std = BACKBONE_INFO[config.backbone]
-    pre = Preprocess(image_size=size, mean=mean, std=std)
-    served = Preprocess(image_size=size, mean=mean, std=std, crop_fraction=config.crop_fraction, tta_crops=config.tta)
-    weights = Path(config.weights) if config.weights else None
-    trunk = cache_dir / f"trunk-{config.backbone}-{size}.onnx"
-    if not trunk.exists():
-        progress("exporting backbone", 0, 1)
-        export_trunk(config.backbone, trunk, size, weights)
+    pre, served = preprocessing(config)
+    trunk = ensure_trunk(config, cache_dir, progress)
     tick = time.perf_counter()
     # Features are extracted (and cached) per dataset, so adding a dataset does not recompute the others.
     augmented = np.concatenate(
@@ -464,6 +456,7 @@ def _export_probe(
         Path(config.weights) if config.weights else None,
         config.l2_normalize,
         config.power_normalize,
+        config.feature_layers,
     )
     progress("exporting ONNX", 1, 1)
     write_json(staging / LABELS_FILE, list(labels))
