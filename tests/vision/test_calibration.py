@@ -156,6 +156,8 @@ def test_rules_scale_to_zero_one_and_survive_save_and_load(tmp_path: Path) -> No
     for rule in REJECTION_RULES:
         assert ((0 < rules[rule]) & (rules[rule] < 1)).all()
     assert np.allclose(rules["max"], np.maximum(rules["knn"], rules["doubt"]))
+    assert np.allclose(rules["max-mahalanobis"], np.maximum(rules["mahalanobis"], rules["doubt"]))
+    assert np.allclose(rules["max-all"], np.maximum(rules["max"], rules["mahalanobis"]))
     far = x[:5] * -1
     assert (scorer.with_rule("knn").score(far, probs[:5]) > np.median(rules["knn"])).all()
     scorer.with_rule("max").save(tmp_path / "unknown.npz")

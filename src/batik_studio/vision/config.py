@@ -15,7 +15,7 @@ RECIPES = ("probe", "seed")
 #: photos (near-duplicate groups kept together).
 CALIBRATIONS = ("source", "photo")
 #: Rejection scores, each scaled to 0..1 by its empirical CDF over held-out known photos (``UnknownScorer``).
-REJECTION_RULES = ("doubt", "knn", "mahalanobis", "mean", "max")
+REJECTION_RULES = ("doubt", "knn", "mahalanobis", "mean", "max", "max-mahalanobis", "max-all")
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ class TrainConfig:
     ``"photo"`` uses ``folds`` grouped folds of photos only (the earlier behaviour).
     ``rejection_rule``: the score a photo is rejected on (``REJECTION_RULES``): ``doubt`` (one minus the top
     probability), ``knn`` (mean cosine distance to the ``knn_neighbours`` nearest training photos),
-    ``mahalanobis`` (whitened distance to the nearest class mean), ``mean`` (of mahalanobis and doubt) or ``max``
-    (of knn and doubt), each cue first scaled to 0..1 on the held-out scores.
+    ``mahalanobis`` (whitened distance to the nearest class mean), ``mean`` (of mahalanobis and doubt), ``max``
+    (of knn and doubt), ``max-mahalanobis`` (of mahalanobis and doubt) or ``max-all`` (of all three), each cue
+    first scaled to 0..1 on the held-out scores.
     ``seed``: the paper's protocol (head Conv2D+BN+ReLU+Dropout+MaxPool+GAP+Dense on the backbone, Adam,
     cross-entropy, early stopping, ReduceLROnPlateau, grouped stratified K-fold, best fold kept).
     """

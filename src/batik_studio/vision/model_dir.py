@@ -113,11 +113,12 @@ class UnknownScorer:
             "doubt": doubt,
             "mahalanobis": distance,
             "mean": (distance + doubt) / 2,
+            "max-mahalanobis": np.maximum(distance, doubt),
             LEGACY_RULE: distance + doubt,
         }
         if "knn" in cues and len(self.reference_knn):
             knn = _ecdf(self.reference_knn, cues["knn"])
-            found |= {"knn": knn, "max": np.maximum(knn, doubt)}
+            found |= {"knn": knn, "max": np.maximum(knn, doubt), "max-all": np.maximum.reduce([knn, distance, doubt])}
         return found
 
     def score(self, features: np.ndarray, probs: np.ndarray) -> np.ndarray:
