@@ -1,7 +1,7 @@
 """Web-app speed: time to the first result after `batik app` starts, per-classification server time, and how fast
 a 10,000-entry history opens. Prints one table.
 
-    PYTHONPATH=src python benchmarks/app.py [--photos /work/shared/datasets/batik7/test] [--entries 10000]
+    PYTHONPATH=src python benchmarks/app.py [--photos ../shared/datasets/batik7/test] [--entries 10000]
 
 The end-to-end figures drive the real app in Debian's headless Chromium (Playwright); the server-side figures call
 the same functions the pages call, in-process, with the shipped model.
