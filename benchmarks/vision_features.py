@@ -73,7 +73,16 @@ def main() -> None:
             index = {name: i for i, name in enumerate(fitted)}
             n, v, d = features[fold.train].shape
             targets = np.repeat([index[name] for name in labels[fold.train]], v)
-            head = fit_head(features[fold.train].reshape(n * v, d), targets, config.c, True, 0, True, False, 256)
+            head = fit_head(
+                features[fold.train].reshape(n * v, d),
+                targets,
+                config.c,
+                config.l2_normalize,
+                config.seed,
+                config.power_normalize,
+                config.balanced,
+                config.pca_dim,
+            )
             probs = softmax(head.logits(features[fold.test]).mean(axis=1))
             test_labels = labels[fold.test]
             known, outside = np.isin(test_labels, fitted), ~np.isin(test_labels, motifs)

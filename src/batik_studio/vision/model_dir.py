@@ -31,7 +31,9 @@ REQUIRED = (MODEL_FILE, LABELS_FILE, PREPROCESS_FILE, CALIBRATION_FILE, UNKNOWN_
 
 #: The rule of model folders written before the rules were compared: sum of the distance and doubt CDFs (0..2).
 LEGACY_RULE = "mahalanobis+doubt"
-_ARRAYS = ("offset", "projection", "means", "reference_distance", "reference_doubt", "neighbours", "reference_knn")
+#: Arrays of every unknown.npz, and those added with the k-NN cue.
+_CORE_ARRAYS = ("offset", "projection", "means", "reference_distance", "reference_doubt")
+_ARRAYS = (*_CORE_ARRAYS, "neighbours", "reference_knn")
 
 
 @dataclass(frozen=True)
@@ -128,10 +130,6 @@ class UnknownScorer:
             raise ModelError(f"rejection rule {self.rule!r} cannot be computed from this model folder's arrays")
         return found[self.rule]
 
-    def combine(self, distance: np.ndarray, doubt: np.ndarray) -> np.ndarray:
-        """The older score (sum of the distance and doubt CDFs, 0..2) from already measured cues."""
-        return _ecdf(self.reference_distance, distance) + _ecdf(self.reference_doubt, doubt)
-
     def with_references(self, distance: np.ndarray, doubt: np.ndarray, knn: np.ndarray | None = None) -> UnknownScorer:
         """The same scorer with new held-out reference values (stored sorted)."""
         knn_sorted = self.reference_knn if knn is None else np.sort(knn).astype(np.float32)
@@ -157,7 +155,7 @@ class UnknownScorer:
         """Read arrays written by ``save`` (folders written before the k-NN cue load with the older rule)."""
         try:
             with np.load(path) as data:
-                found = {name: data[name].astype(np.float32) for name in _ARRAYS[:5]}
+                found = {name: data[name].astype(np.float32) for name in _CORE_ARRAYS}
                 if "neighbours" in data:
                     found |= {
                         "neighbours": data["neighbours"].astype(np.float32),  # float16 on disk

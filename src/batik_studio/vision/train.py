@@ -14,7 +14,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -136,19 +136,22 @@ class FittedProbe:
     """A fitted probe: head, softmax temperature, rejection scorer and threshold, and the out-of-fold logits.
 
     ``thresholds`` holds the threshold of every rejection rule the scorer can compute (set the same way), so the
-    rules can be compared; ``threshold`` is that of ``scorer.rule``. ``calibrated`` marks the photos whose
-    out-of-fold scores set them (all, unless a photo's motif was in no fold's fitting side); ``calibration`` says
-    which folds made them ("source" or "photo").
+    rules can be compared. ``calibrated`` marks the photos whose out-of-fold scores set them (all, unless a photo's
+    motif was in no fold's fitting side); ``calibration`` says which folds made them ("source" or "photo").
     """
 
     head: LinearHead
     temperature: float
     scorer: UnknownScorer
-    threshold: float
     oof_logits: np.ndarray
-    thresholds: dict[str, float] = field(default_factory=dict)
-    calibrated: np.ndarray | None = None
-    calibration: str = "photo"
+    thresholds: dict[str, float]
+    calibrated: np.ndarray
+    calibration: str
+
+    @property
+    def threshold(self) -> float:
+        """The rejection threshold of the scorer's own rule."""
+        return self.thresholds[self.scorer.rule]
 
 
 #: Logit given to a motif a calibration fold's head was not fitted on (its probability is zero).
@@ -234,22 +237,13 @@ def fit_probe(
     )
     weights = None
     if by_source:  # every source counts alike, so the share rejected is set for a typical unseen source
-        names, index, counts = np.unique(sources[scored], return_inverse=True, return_counts=True)
+        _, index, counts = np.unique(sources[scored], return_inverse=True, return_counts=True)
         weights = 1.0 / counts[index]
     q = 1 - config.false_reject_rate
     rules = {rule: score for rule, score in scorer.rules(cues).items() if rule != LEGACY_RULE}
     thresholds = {rule: weighted_quantile(score, q, weights) for rule, score in rules.items()}
     progress("final head", 1, 1)
-    return FittedProbe(
-        head,
-        temperature,
-        scorer,
-        thresholds[config.rejection_rule],
-        oof_logits,
-        thresholds,
-        scored,
-        "source" if by_source else "photo",
-    )
+    return FittedProbe(head, temperature, scorer, oof_logits, thresholds, scored, "source" if by_source else "photo")
 
 
 @dataclass(frozen=True)
